@@ -1,0 +1,44 @@
+export { HOST_PORT_VERSION } from './host'
+export type {
+  CreateSessionOptions,
+  HostError,
+  HostEvent,
+  HostEventType,
+  HostMessage,
+  HostPartUpdate,
+  HostSession,
+  HostSessionStatus,
+  HostSessions,
+  HostTodo,
+  HostToast,
+  HostToolCall,
+  HostV1,
+  ModelRef,
+  PermissionRule,
+  PromptOptions,
+  TokenUsage,
+  Unsubscribe,
+} from './host'
+export { createLogger, createMemoryStorage, createRandomIds, createSequentialIds, systemClock } from './ports'
+export type {
+  Clock,
+  IdGenerator,
+  Logger,
+  LogLevel,
+  ProcessExit,
+  ProcessHandle,
+  ProcessRunner,
+  SpawnOptions,
+  Storage,
+  TimerHandle,
+} from './ports'
+export { OrchestratorError, errorMessage } from './orchestrator-error'
+export type { OrchestratorErrorCode, OrchestratorErrorOptions } from './orchestrator-error'
+export { TODO_STATUSES } from './todo'
+export type { Todo, TodoAssignee, TodoEvidence, TodoStatus } from './todo'
+export { FINAL_TASK_STATUSES, isTaskFinal } from './task'
+export type { Task, TaskStatus } from './task'
+export { createEventBus } from './event-bus'
+export type { CreateEventBusOptions, EventBus, EventListener, EventMapBase } from './event-bus'
+export type { BudgetName, MissionState, OrchestratorEventName, OrchestratorEvents, RecoveryKind } from './events'
+export type { ContinuationDecision, ContinuationInput, ContinuationPolicy } from './continuation'
