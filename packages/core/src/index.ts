@@ -42,3 +42,21 @@ export { createEventBus } from './event-bus'
 export type { CreateEventBusOptions, EventBus, EventListener, EventMapBase } from './event-bus'
 export type { BudgetName, MissionState, OrchestratorEventName, OrchestratorEvents, RecoveryKind } from './events'
 export type { ContinuationDecision, ContinuationInput, ContinuationPolicy } from './continuation'
+export { FINAL_MISSION_STATES, MISSION_JOURNAL_VERSION, isMissionFinal } from './mission'
+export type { MissionBudgets, MissionCounters, MissionEnd, MissionRecord, MissionSession, MissionSnapshot } from './mission'
+export { createMissionJournal, parseMissionJournal } from './mission-journal'
+export type { CreateMissionJournalOptions, JournalProblem, MissionJournal } from './mission-journal'
+export { defaultMissionPrompts } from './mission-prompts'
+export type { MissionPrompts } from './mission-prompts'
+export { createUnlimitedDispatcher } from './task-dispatcher'
+export type { DispatchLease, DispatchRequest, DispatchTicket, TaskDispatcher } from './task-dispatcher'
+export { createMissionEngine } from './mission-engine'
+export type {
+  ContinuationSettings,
+  CreateMissionEngineOptions,
+  DelegateOptions,
+  MissionEngine,
+  ResumeReport,
+  StartMissionOptions,
+  StopMissionOptions,
+} from './mission-engine'

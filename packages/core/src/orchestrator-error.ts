@@ -21,6 +21,7 @@ export type OrchestratorErrorCode =
   | 'permission-denied'
   | 'invalid-argument'
   | 'not-implemented'
+  | 'disposed'
 
 export interface OrchestratorErrorOptions {
   code: OrchestratorErrorCode

@@ -1,0 +1,214 @@
+import { z } from 'zod'
+import { MISSION_JOURNAL_VERSION, type MissionRecord } from './mission'
+import { OrchestratorError, errorMessage } from './orchestrator-error'
+import type { Clock, Logger, Storage } from './ports'
+import { TODO_STATUSES } from './todo'
+
+const modelSchema = z.object({ providerId: z.string(), modelId: z.string() })
+
+const todoSchema = z.object({
+  id: z.string().min(1),
+  title: z.string(),
+  status: z.enum(TODO_STATUSES),
+  dependsOn: z.array(z.string()),
+  assignee: z.object({ agent: z.string().optional(), sessionId: z.string().optional() }).optional(),
+  evidence: z
+    .object({ summary: z.string(), reviewerSessionId: z.string().optional(), recordedAt: z.number() })
+    .optional(),
+  note: z.string().optional(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+})
+
+const taskSchema = z.object({
+  id: z.string().min(1),
+  missionId: z.string(),
+  agent: z.string(),
+  title: z.string(),
+  prompt: z.string(),
+  todoIds: z.array(z.string()),
+  status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
+  priority: z.number(),
+  parentSessionId: z.string(),
+  sessionId: z.string().optional(),
+  depth: z.number().int().min(0),
+  model: modelSchema.optional(),
+  createdAt: z.number(),
+  startedAt: z.number().optional(),
+  endedAt: z.number().optional(),
+  result: z.string().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+})
+
+const missionRecordSchema = z.object({
+  version: z.literal(MISSION_JOURNAL_VERSION),
+  id: z.string().min(1),
+  rootSessionId: z.string().min(1),
+  goal: z.string(),
+  state: z.enum(['planning', 'dispatching', 'waiting', 'reviewing', 'sealed', 'stopped', 'failed']),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  generation: z.number().int().min(0),
+  budgets: z.object({
+    maxIterations: z.number(),
+    maxWallTimeMs: z.number(),
+    maxChildSessions: z.number(),
+    maxDepth: z.number(),
+    maxBreadth: z.number(),
+    maxTokens: z.number(),
+    maxCostUsd: z.number(),
+  }),
+  counters: z.object({
+    iterations: z.number(),
+    idleTurnsWithoutProgress: z.number(),
+    lastContinuationAt: z.number().optional(),
+    childSessions: z.number(),
+    tokens: z.number(),
+    costUsd: z.number(),
+  }),
+  progressKey: z.string(),
+  todos: z.array(todoSchema),
+  tasks: z.array(taskSchema),
+  sessions: z.array(
+    z.object({
+      sessionId: z.string(),
+      agent: z.string(),
+      depth: z.number(),
+      taskId: z.string().optional(),
+      parentSessionId: z.string().optional(),
+    }),
+  ),
+  pendingWakes: z.record(z.string(), z.array(z.string())),
+  pausedReason: z.string().optional(),
+  pinnedModel: modelSchema.optional(),
+  end: z
+    .object({
+      at: z.number(),
+      reason: z.string(),
+      budget: z.enum(['iterations', 'wallTime', 'childSessions', 'depth', 'breadth', 'tokens', 'cost']).optional(),
+    })
+    .optional(),
+})
+
+/** A journal file that could not be loaded. Other missions load regardless. */
+export interface JournalProblem {
+  file: string
+  error: OrchestratorError
+  /** Where the unreadable file was moved, when it was quarantined. */
+  quarantinedAs?: string
+}
+
+export interface MissionJournal {
+  /** Persists the record. Writes of one mission are serialised and coalesced: the latest state always lands. */
+  save(record: MissionRecord): void
+  /** Resolves once every requested write has landed. */
+  flush(): Promise<void>
+  /** Every readable record, plus the problems with the others. */
+  loadAll(): Promise<{ records: MissionRecord[]; problems: JournalProblem[] }>
+}
+
+export interface CreateMissionJournalOptions {
+  storage: Storage
+  clock: Pick<Clock, 'now'>
+  logger: Logger
+  /** Folder inside the storage root. Default `missions`. */
+  directory?: string
+}
+
+/** Parses one journal file; throws `journal-corrupt` or `journal-version` with the file named. */
+export function parseMissionJournal(content: string, file: string): MissionRecord {
+  let raw: unknown
+  try {
+    raw = JSON.parse(content)
+  } catch (error) {
+    throw new OrchestratorError({
+      code: 'journal-corrupt',
+      message: `Mission journal ${file} is not valid JSON (${errorMessage(error)}); it was probably cut off by a crash.`,
+      cause: error,
+      details: { file },
+    })
+  }
+  const version = typeof raw === 'object' && raw !== null ? (raw as { version?: unknown }).version : undefined
+  if (typeof version === 'number' && version > MISSION_JOURNAL_VERSION) {
+    throw new OrchestratorError({
+      code: 'journal-version',
+      message: `Mission journal ${file} has schema version ${version}, but this orchestrator reads version ${MISSION_JOURNAL_VERSION}. Upgrade opencode-orchestrator to resume it; the file is left untouched.`,
+      details: { file, version },
+    })
+  }
+  const parsed = missionRecordSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new OrchestratorError({
+      code: 'journal-corrupt',
+      message: `Mission journal ${file} is malformed at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`,
+      cause: parsed.error,
+      details: { file },
+    })
+  }
+  return parsed.data as MissionRecord
+}
+
+export function createMissionJournal({ storage, clock, logger, directory = 'missions' }: CreateMissionJournalOptions): MissionJournal {
+  const pathOf = (missionId: string) => `${directory}/${missionId}.json`
+  /** Latest unsaved content per mission, and the write chain per mission. */
+  const pending = new Map<string, string>()
+  const chains = new Map<string, Promise<void>>()
+
+  const drain = async (missionId: string): Promise<void> => {
+    for (let content = pending.get(missionId); content !== undefined; content = pending.get(missionId)) {
+      pending.delete(missionId)
+      try {
+        await storage.write(pathOf(missionId), content)
+      } catch (error) {
+        // Keep the newest content queued unless something newer arrived meanwhile, so the next save retries it.
+        if (!pending.has(missionId)) pending.set(missionId, content)
+        logger.log('error', 'mission journal write failed', { missionId, error: errorMessage(error) })
+        return
+      }
+    }
+  }
+
+  return {
+    save(record) {
+      pending.set(record.id, JSON.stringify(record, null, 2))
+      if (chains.has(record.id)) return
+      const chain = drain(record.id).finally(() => chains.delete(record.id))
+      chains.set(record.id, chain)
+    },
+    async flush() {
+      while (chains.size > 0) await Promise.all([...chains.values()])
+    },
+    async loadAll() {
+      const records: MissionRecord[] = []
+      const problems: JournalProblem[] = []
+      for (const name of await storage.list(directory)) {
+        if (!name.endsWith('.json')) continue
+        const file = `${directory}/${name}`
+        try {
+          const content = await storage.read(file)
+          if (content === undefined) continue
+          records.push(parseMissionJournal(content, file))
+        } catch (error) {
+          const problem = OrchestratorError.isInstance(error)
+            ? error
+            : new OrchestratorError({ code: 'storage-failed', message: `Could not read ${file}: ${errorMessage(error)}`, cause: error })
+          const entry: JournalProblem = { file, error: problem }
+          if (problem.code === 'journal-corrupt') {
+            // Quarantine: keep the bytes for a human, out of the way of the loader.
+            const target = `${file}.corrupt-${clock.now()}`
+            try {
+              await storage.rename(file, target)
+              entry.quarantinedAs = target
+            } catch (renameError) {
+              logger.log('error', 'could not quarantine corrupt journal', { file, error: errorMessage(renameError) })
+            }
+          }
+          logger.log('error', problem.message, { file, code: problem.code, quarantinedAs: entry.quarantinedAs })
+          problems.push(entry)
+        }
+      }
+      return { records, problems }
+    },
+  }
+}
