@@ -1,1 +1,9 @@
-export {}
+export { createNotifier } from './notifier'
+export type { CreateNotifierOptions, Notifier, OsNotifier } from './notifier'
+export { createMissionProgress } from './mission-progress'
+export type { MissionProgress, ProgressCounts } from './mission-progress'
+export { formatProgress } from './format-progress'
+export { describeRecoveryGiveUp, describeRecoveryStart } from './describe-recovery'
+export type { RecoveryContext } from './describe-recovery'
+export { readableReason } from './readable-reason'
+export { TOAST_MESSAGE_LIMIT, truncateText } from './truncate-text'
