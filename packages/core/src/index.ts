@@ -60,3 +60,21 @@ export type {
   StartMissionOptions,
   StopMissionOptions,
 } from './mission-engine'
+export { createConcurrencyKeyResolver, normalizeKeyName } from './concurrency-key'
+export type { ConcurrencyKey, ConcurrencyKeyInput, ConcurrencyKeyResolver, ConcurrencyLimits } from './concurrency-key'
+export { createScheduler } from './scheduler'
+export type {
+  DispatchGate,
+  DispatchGateDecision,
+  DispatchGateRequest,
+  MissionLimits,
+  Scheduler,
+  SchedulerKeyStats,
+  SchedulerLease,
+  SchedulerLimits,
+  SchedulerOptions,
+  SchedulerRequest,
+  SchedulerStats,
+  SchedulerTicket,
+  SchedulerTicketStatus,
+} from './scheduler'
