@@ -78,3 +78,5 @@ export type {
   SchedulerTicket,
   SchedulerTicketStatus,
 } from './scheduler'
+export { createTaskStore } from './task-store'
+export type { TaskArchiveOptions, TaskFilter, TaskStore, TaskStoreOptions, TaskStoreStats } from './task-store'
