@@ -1,0 +1,114 @@
+import type { MissionState, Todo } from '@opencode-orchestrator/core'
+
+/** What is left of each limited budget. Absent = unlimited. */
+export interface BudgetsLeft {
+  wallTimeMs?: number
+  childSessions?: number
+  tokens?: number
+  costUsd?: number
+}
+
+/** The live state of a mission at one step. */
+export interface StepSnapshot {
+  goal: string
+  state: MissionState
+  /** Continuations used so far. */
+  iteration: number
+  /** Continuations allowed (config `budgets.maxIterations`). */
+  maxIterations: number
+  todos: readonly Todo[]
+  budgetsLeft?: BudgetsLeft
+}
+
+/** Open todos listed one per line; more would cost tokens on every step. */
+const MAX_LISTED_TODOS = 20
+const MAX_TITLE = 90
+const MAX_GOAL = 1000
+
+function clip(text: string, limit: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  return flat.length <= limit ? flat : `${flat.slice(0, limit - 1)}…`
+}
+
+function duration(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000))
+  if (minutes >= 60) return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`
+  return `${minutes}m`
+}
+
+function compactNumber(value: number): string {
+  if (value >= 1_000_000) return `${Math.round(value / 100_000) / 10}M`
+  if (value >= 10_000) return `${Math.round(value / 1000)}k`
+  return String(Math.round(value))
+}
+
+function budgetLine(budgets: BudgetsLeft | undefined): string | undefined {
+  if (budgets === undefined) return undefined
+  const parts: string[] = []
+  if (budgets.wallTimeMs !== undefined) parts.push(`time ${duration(budgets.wallTimeMs)}`)
+  if (budgets.childSessions !== undefined) parts.push(`child sessions ${Math.max(0, budgets.childSessions)}`)
+  if (budgets.tokens !== undefined) parts.push(`tokens ${compactNumber(Math.max(0, budgets.tokens))}`)
+  if (budgets.costUsd !== undefined) parts.push(`cost $${Math.max(0, budgets.costUsd).toFixed(2)}`)
+  return parts.length === 0 ? undefined : `budgets left: ${parts.join(' · ')}`
+}
+
+/**
+ * The per-step block that goes AFTER the stable system prompt (never in front of it):
+ * goal, state and iteration, a todo summary with the ready todos, and the budgets left.
+ *
+ * @example
+ * <mission-step>
+ * goal: Build a REST API with authentication
+ * state: dispatching · iteration 3/20
+ * todos: 1/3 done · 1 in progress
+ * ready: t3
+ * open:
+ * - t2 [in_progress] POST /login returns a JWT
+ * - t3 [pending] Tests for /login (after t2)
+ * budgets left: time 1h12m · child sessions 150
+ * </mission-step>
+ */
+export function buildStepContext(snapshot: StepSnapshot): string {
+  const todos = snapshot.todos
+  const byId = new Map(todos.map((todo) => [todo.id, todo]))
+  const count = (status: Todo['status']) => todos.filter((todo) => todo.status === status).length
+  const counted = todos.filter((todo) => todo.status !== 'cancelled')
+  const lines = [
+    '<mission-step>',
+    `goal: ${clip(snapshot.goal, MAX_GOAL)}`,
+    `state: ${snapshot.state} · iteration ${snapshot.iteration}/${snapshot.maxIterations}`,
+  ]
+  if (counted.length === 0) {
+    lines.push('todos: none yet')
+  } else {
+    const summary = [`${count('done')}/${counted.length} done`]
+    for (const [status, label] of [
+      ['in_progress', 'in progress'],
+      ['failed', 'failed'],
+      ['blocked', 'blocked'],
+    ] as const) {
+      const value = count(status)
+      if (value > 0) summary.push(`${value} ${label}`)
+    }
+    lines.push(`todos: ${summary.join(' · ')}`)
+    const ready = todos.filter(
+      (todo) => todo.status === 'pending' && todo.dependsOn.every((id) => byId.get(id)?.status === 'done'),
+    )
+    if (ready.length > 0) lines.push(`ready: ${ready.map((todo) => todo.id).join(', ')}`)
+    const open = todos.filter((todo) => todo.status !== 'done' && todo.status !== 'cancelled')
+    if (open.length > 0) {
+      lines.push('open:')
+      for (const todo of open.slice(0, MAX_LISTED_TODOS)) {
+        const waiting = todo.dependsOn.filter((id) => byId.get(id)?.status !== 'done')
+        const after = waiting.length > 0 ? ` (after ${waiting.join(', ')})` : ''
+        const note = todo.note !== undefined && todo.note.trim() !== '' ? ` — note: ${clip(todo.note, MAX_TITLE)}` : ''
+        lines.push(`- ${todo.id} [${todo.status}] ${clip(todo.title, MAX_TITLE)}${after}${note}`)
+      }
+      if (open.length > MAX_LISTED_TODOS) lines.push(`- … ${open.length - MAX_LISTED_TODOS} more (orchestrator_todo_read)`)
+    }
+  }
+  const budgets = budgetLine(snapshot.budgetsLeft)
+  if (budgets !== undefined) lines.push(budgets)
+  lines.push('</mission-step>')
+  return lines.join('\n')
+}

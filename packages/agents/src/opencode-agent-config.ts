@@ -1,0 +1,59 @@
+import type { AgentDefinition } from './agent-definition'
+import { buildSystemPrompt } from './build-system-prompt'
+import type { PermissionValue } from './opencode-permission'
+import { isOrchestratorToolName, ORCHESTRATOR_TOOL_NAMES } from './orchestrator-tools'
+import { ROLE_GUARANTEES } from './role-guarantees'
+
+/**
+ * An agent entry of OpenCode's config (`agent.<name>` in `opencode.json`), in the subset of
+ * `AgentConfig` (SDK 1.18.33, `types.gen.d.ts`) the orchestrator writes. A type alias rather
+ * than an interface so it is assignable to the SDK's index-signature `AgentConfig` types.
+ */
+export type OpencodeAgentConfig = {
+  description: string
+  mode: 'primary' | 'subagent'
+  prompt: string
+  /** Authoritative: OpenCode 1.18.33 reads an agent's abilities from `permission` (see `applyAgentsToOpencodeConfig`). */
+  permission: Record<string, PermissionValue>
+  /** Orchestrator tools on (true) or off (false) for this agent: the documented `tools` switch. */
+  tools: Record<string, boolean>
+  /** Subagents are hidden from the `@` menu: they only run inside missions. */
+  hidden?: boolean
+  model?: string
+  temperature?: number
+  disable?: boolean
+}
+
+/**
+ * The permission block in the order OpenCode needs. OpenCode lets the last matching rule win,
+ * so: wildcard keys first (a user's `"*": "allow"` is a default, not an override), then the
+ * role's and the user's specific keys, then the role's guarantees, then one rule per
+ * orchestrator tool. Nothing a user writes can land after a guarantee.
+ */
+function orderedPermission(agent: AgentDefinition): Record<string, PermissionValue> {
+  const locked = new Set(ROLE_GUARANTEES[agent.name].map((guarantee) => guarantee.permission))
+  const entries = Object.entries(agent.permission).filter(([key]) => !locked.has(key) && !isOrchestratorToolName(key))
+  const wildcard = entries.filter(([key]) => key.includes('*') || key.includes('?'))
+  const specific = entries.filter(([key]) => !key.includes('*') && !key.includes('?'))
+  const result: Record<string, PermissionValue> = {}
+  for (const [key, value] of [...wildcard, ...specific]) result[key] = value
+  for (const permission of locked) result[permission] = 'deny'
+  for (const tool of ORCHESTRATOR_TOOL_NAMES) result[tool] = agent.tools.includes(tool) ? 'allow' : 'deny'
+  return result
+}
+
+/** The OpenCode config entry for one agent definition. */
+export function toOpencodeAgentConfig(agent: AgentDefinition): OpencodeAgentConfig {
+  const config: OpencodeAgentConfig = {
+    description: agent.description,
+    mode: agent.mode,
+    prompt: buildSystemPrompt(agent),
+    permission: orderedPermission(agent),
+    tools: Object.fromEntries(ORCHESTRATOR_TOOL_NAMES.map((tool) => [tool, agent.tools.includes(tool)])),
+  }
+  if (agent.mode === 'subagent') config.hidden = true
+  if (agent.model !== undefined) config.model = agent.model
+  if (agent.temperature !== undefined) config.temperature = agent.temperature
+  if (agent.disable === true) config.disable = true
+  return config
+}
