@@ -1,1 +1,3 @@
-export {}
+export { createOpencodeHost } from './opencode-host'
+export type { CreateOpencodeHostOptions, OpencodeClient, OpencodeHost } from './opencode-host'
+export { toHostMessage, translateEvent } from './event-translation'
