@@ -1,0 +1,19 @@
+export { TEMPORARY_FILE_PREFIX, createFileStorage } from './file-storage'
+export type { CreateFileStorageOptions } from './file-storage'
+export { resolveStoragePath } from './storage-path'
+export type { ResolveStoragePathOptions } from './storage-path'
+export { createOutputRingBuffer } from './output-ring-buffer'
+export type { OutputReadOptions, OutputRingBuffer, OutputSlice } from './output-ring-buffer'
+export { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_OUTPUT_BYTES, createProcessRunner } from './process-runner'
+export type { CreateProcessRunnerOptions, NodeProcessRunner } from './process-runner'
+export type { GroupSignal } from './process-group'
+export { createBackgroundManager } from './background-manager'
+export type {
+  BackgroundJob,
+  BackgroundJobStatus,
+  BackgroundListFilter,
+  BackgroundManager,
+  BackgroundOutput,
+  BackgroundRunOptions,
+  CreateBackgroundManagerOptions,
+} from './background-manager'
