@@ -80,3 +80,6 @@ export type {
 } from './scheduler'
 export { createTaskStore } from './task-store'
 export type { TaskArchiveOptions, TaskFilter, TaskStore, TaskStoreOptions, TaskStoreStats } from './task-store'
+export { AGENT_NAMES, agentOverrideSchema, defaultConfig, mergeConfigLayers, orchestratorConfigSchema, parseConfig, resolveConfig } from './config'
+export type { AgentName, AgentOverride, ConfigIssue, ConfigLayer, OrchestratorConfig, OrchestratorConfigInput, ParseConfigOptions } from './config'
+export { configJsonSchema } from './config-json-schema'

@@ -1,0 +1,438 @@
+import { z } from 'zod'
+import { OrchestratorError } from './orchestrator-error'
+
+/** The orchestrator's agents. Names are exact and lower case. */
+export const AGENT_NAMES = ['commander', 'planner', 'worker', 'reviewer'] as const
+
+export type AgentName = (typeof AGENT_NAMES)[number]
+
+const SCHEMA_HINT = 'Every option with its type and default is listed in @opencode-orchestrator/core/schema.json.'
+
+/** A strict object: unknown keys are errors, and the error lists the valid keys. */
+function strictObject<Shape extends Record<string, z.ZodType>>(shape: Shape) {
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `one of the keys ${Object.keys(shape).join(', ')}` : undefined),
+  })
+}
+
+const count = (minimum: number) => z.int({ error: 'a whole number' }).min(minimum, { error: `a whole number ≥ ${minimum}` })
+
+const MODEL_PATTERN = /^[^/\s]+\/\S+$/
+const modelString = z
+  .string()
+  .regex(MODEL_PATTERN, { error: 'a "provider/model" string, e.g. "anthropic/claude-sonnet-4"' })
+  .describe('Model as "provider/model", e.g. "anthropic/claude-sonnet-4".')
+
+const permissionAction = z.enum(['allow', 'ask', 'deny'])
+const permissionValue = z.union([permissionAction, z.record(z.string().min(1), permissionAction)], {
+  error: '"allow", "ask", "deny", or an object mapping patterns to one of them',
+})
+
+/** A user's override of one agent (config `agents.<name>`). */
+export const agentOverrideSchema = strictObject({
+  model: modelString.optional(),
+  temperature: z.number().min(0).max(2).optional().describe('Sampling temperature, 0–2.'),
+  prompt: z.string().min(1).optional().describe('Replaces the role prompt.'),
+  promptAppend: z.string().min(1).optional().describe('Appended after the role prompt.'),
+  permission: z
+    .record(z.string().min(1), permissionValue)
+    .optional()
+    .describe('OpenCode permission entries merged over the role\'s own, e.g. { "bash": { "git push*": "deny" } }.'),
+  disable: z.boolean().optional().describe('Do not register this agent.'),
+})
+
+export type AgentOverride = z.output<typeof agentOverrideSchema>
+
+/** Suggestion for a mistyped name: same letters in another case, or at most two edits away. */
+function suggest(name: string, candidates: readonly string[]): string | undefined {
+  const lower = name.trim().toLowerCase()
+  const exact = candidates.find((candidate) => candidate.toLowerCase() === lower)
+  if (exact !== undefined) return exact
+  let best: { candidate: string; distance: number } | undefined
+  for (const candidate of candidates) {
+    const distance = editDistance(lower, candidate.toLowerCase())
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { candidate, distance }
+  }
+  return best?.candidate
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}
+
+/**
+ * Limits by name. Names are compared case-insensitively, so two spellings of
+ * one name are an error; `check` validates each name.
+ */
+function limitTable(description: string, check?: (name: string) => string | undefined) {
+  return z
+    .record(z.string().min(1), count(0))
+    .superRefine((table, context) => {
+      const seen = new Map<string, string>()
+      for (const name of Object.keys(table)) {
+        const problem = check?.(name)
+        if (problem !== undefined) context.addIssue({ code: 'custom', path: [name], message: problem, input: table[name] })
+        const normalized = name.trim().toLowerCase()
+        const clash = seen.get(normalized)
+        if (clash !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `a name not already used: ${JSON.stringify(clash)} names the same key (names are case-insensitive); keep one`,
+            input: table[name],
+          })
+        }
+        seen.set(normalized, name)
+      }
+    })
+    .default(() => ({}))
+    .describe(description)
+}
+
+const concurrencySchema = strictObject({
+  global: count(0).default(50).describe('Slots shared by every task (0 = unlimited).'),
+  default: count(0)
+    .default(0)
+    .describe('Slots of the shared "default" key: tasks whose model, provider and agent have no limit of their own (0 = unlimited).'),
+  agents: limitTable('Slots by agent, e.g. { "worker": 10 } (0 = unlimited; names are case-insensitive).', (name) => {
+    if ((AGENT_NAMES as readonly string[]).includes(name.trim().toLowerCase())) return undefined
+    const suggestion = suggest(name, AGENT_NAMES)
+    return `an agent name: ${AGENT_NAMES.join(', ')}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`
+  }),
+  providers: limitTable('Slots by provider id, e.g. { "anthropic": 5 } (0 = unlimited).'),
+  models: limitTable('Slots by "provider/model", e.g. { "anthropic/claude-sonnet-4": 3 } (0 = unlimited).', (name) =>
+    MODEL_PATTERN.test(name) ? undefined : 'a key of the form "provider/model", e.g. "anthropic/claude-sonnet-4"',
+  ),
+  acquireTimeoutMs: count(0)
+    .default(1_800_000)
+    .describe('How long a task may wait for a slot before it fails, in ms (0 = wait forever).'),
+})
+
+const budgetsSchema = strictObject({
+  maxIterations: count(1).default(20).describe('Continuations per mission.'),
+  maxWallTimeMinutes: z.number().positive().default(120).describe('Wall time per mission, in minutes.'),
+  maxChildSessions: count(1).default(200).describe('Child sessions per mission.'),
+  maxDepth: count(1).default(2).describe('Deepest delegation: a task delegated by the root session has depth 1.'),
+  maxBreadth: count(1).default(50).describe('Live (queued or running) tasks one session may have delegated at a time.'),
+  maxTokens: count(0).default(0).describe('Tokens per mission (0 = unlimited).'),
+  maxCostUsd: z.number().min(0).default(0).describe('Cost per mission in USD (0 = unlimited).'),
+})
+
+const continuationSchema = strictObject({
+  stagnationTurns: count(1).default(3).describe('Idle turns in a row without todo progress before the mission stops.'),
+  cooldownMs: count(0).default(2000).describe('Minimum time between two continuations, in ms.'),
+  wakeMaxWaitMs: count(0).default(60_000).describe('Longest a queued parent wake waits for a busy parent, in ms.'),
+})
+
+const taskStoreSchema = strictObject({
+  maxInMemory: count(1).default(1000).describe('Tasks kept in memory before the oldest finished ones are archived.'),
+  ttlMinutes: z.number().positive().default(60).describe('Finished tasks are archived this long after they finish, in minutes.'),
+  archiveMaxFileBytes: count(1024).default(5_242_880).describe('Archive files rotate before growing past this size, in bytes.'),
+  archiveMaxFiles: count(0).default(20).describe('Archive files kept; older ones are deleted (0 = keep all).'),
+})
+
+const recoverySchema = strictObject({
+  maxAttemptsPerSession: count(0).default(3).describe('Recovery attempts per session.'),
+  backoff: strictObject({
+    initialMs: count(0).default(2000).describe('First retry delay, in ms.'),
+    maxMs: count(0).default(60_000).describe('Longest retry delay, in ms.'),
+    factor: z.number().min(1).default(2).describe('Growth of the delay per attempt.'),
+    jitter: z.number().min(0).max(1).default(0.2).describe('Random spread of each delay, as a fraction (0–1).'),
+  }).prefault({}),
+  circuitBreaker: strictObject({
+    failureThreshold: count(1).default(5).describe('Failures in a row that open a provider\'s circuit.'),
+    cooldownMs: count(0).default(60_000).describe('How long an open circuit refuses dispatches, in ms.'),
+  }).prefault({}),
+  fallbackModels: z
+    .array(modelString)
+    .default(() => [])
+    .describe('Models tried in order when a model keeps failing; never overrides a pinned model.'),
+})
+
+const backgroundSchema = strictObject({
+  maxPerSession: count(0).default(5).describe('Background commands running at once per session.'),
+  outputLimitBytes: count(1024).default(1_048_576).describe('Output kept per background command (ring buffer), in bytes.'),
+})
+
+const docsCacheSchema = strictObject({
+  maxEntries: count(0).default(50).describe('Documents kept.'),
+  maxEntryBytes: count(1).default(65_536).describe('Largest document, in bytes.'),
+  maxTotalBytes: count(1).default(1_048_576).describe('All documents together, in bytes.'),
+})
+
+const notificationsSchema = strictObject({
+  progressIntervalMs: count(0).default(3000).describe('Least time between two progress notices, in ms.'),
+  os: z.boolean().default(false).describe('Also show operating-system notifications.'),
+})
+
+const agentsSchema = strictObject({
+  commander: agentOverrideSchema.optional(),
+  planner: agentOverrideSchema.optional(),
+  worker: agentOverrideSchema.optional(),
+  reviewer: agentOverrideSchema.optional(),
+})
+
+/**
+ * The orchestrator's configuration. Every field has a default; unknown keys
+ * are errors. Relations between fields (e.g. `recovery.backoff.maxMs ≥
+ * initialMs`) are checked by {@link parseConfig} after layers are merged, so
+ * validate with `parseConfig`, not with this schema alone.
+ */
+export const orchestratorConfigSchema = strictObject({
+  $schema: z.string().optional().describe('JSON Schema of this file, for editors.'),
+  concurrency: concurrencySchema.prefault({}).describe('How many tasks run at once, by model, provider, agent and overall.'),
+  budgets: budgetsSchema.prefault({}).describe('Per-mission limits; hitting one stops the mission with a notice.'),
+  continuation: continuationSchema.prefault({}).describe('When and how often an idle mission with open todos is continued.'),
+  taskStore: taskStoreSchema.prefault({}).describe('How many finished tasks stay in memory and how they are archived.'),
+  recovery: recoverySchema.prefault({}).describe('Retries, circuit breaker and fallback models for failing model calls.'),
+  background: backgroundSchema.prefault({}).describe('Background commands started by the agents.'),
+  docsCache: docsCacheSchema.prefault({}).describe('Documents the agents save for each other.'),
+  notifications: notificationsSchema.prefault({}).describe('Progress and result notices.'),
+  agents: agentsSchema.prefault({}).describe('Overrides per agent (commander, planner, worker, reviewer).'),
+  missionDirectory: z
+    .string()
+    .refine((path) => path.length > 0 && !/^([/\\]|[A-Za-z]:)/.test(path) && !path.split(/[/\\]/).includes('..'), {
+      error: 'a relative path inside the project without "..", e.g. ".opencode/orchestrator"',
+    })
+    .default('.opencode/orchestrator')
+    .describe('Where mission journals, docs and archives live, relative to the project.'),
+})
+
+/** The validated configuration, every default filled in. */
+export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema>
+/** What a user may write: every field optional. */
+export type OrchestratorConfigInput = z.input<typeof orchestratorConfigSchema>
+
+export interface ParseConfigOptions {
+  /** Where the input came from, e.g. a file path or `plugin options`; starts every error line. */
+  source: string
+}
+
+/** One problem found in a config input. */
+export interface ConfigIssue {
+  /** Dotted path of the bad value, e.g. `concurrency.agents.Worker`. */
+  path: string
+  /** The value found there (undefined when missing). */
+  value: unknown
+  /** What would have been valid. */
+  expected: string
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)'
+  let text = ''
+  for (const segment of path) {
+    if (typeof segment === 'number') text += `[${segment}]`
+    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment)) text += text === '' ? segment : `.${segment}`
+    else text += `[${JSON.stringify(String(segment))}]`
+  }
+  return text
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input
+  for (const segment of path) {
+    if (typeof value !== 'object' || value === null) return undefined
+    value = (value as Record<PropertyKey, unknown>)[segment]
+  }
+  return value
+}
+
+function formatValue(value: unknown): string {
+  let text: string
+  try {
+    text = JSON.stringify(value) ?? String(value)
+  } catch {
+    text = String(value)
+  }
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  int: 'a whole number',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'an array',
+  record: 'an object',
+}
+
+function describeBound(issue: { origin?: string; inclusive?: boolean }, bound: unknown, direction: 'min' | 'max'): string {
+  const value = typeof bound === 'bigint' ? bound.toString() : String(bound)
+  switch (issue.origin) {
+    case 'string':
+      if (direction === 'max') return `a string of at most ${value} characters`
+      return value === '1' ? 'a non-empty string' : `a string of at least ${value} characters`
+    case 'array':
+      return direction === 'min' ? `at least ${value} items` : `at most ${value} items`
+    default: {
+      const operator = direction === 'min' ? (issue.inclusive === false ? '>' : '≥') : issue.inclusive === false ? '<' : '≤'
+      return `a number ${operator} ${value}`
+    }
+  }
+}
+
+/**
+ * Parse-level error map: words every issue as what would have been valid.
+ * Schema-level messages (model strings, agent names, …) take precedence.
+ */
+const expectedText: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case 'invalid_type':
+      return TYPE_NAMES[issue.expected] ?? issue.expected
+    case 'too_small':
+      return describeBound(issue, issue.minimum, 'min')
+    case 'too_big':
+      return describeBound(issue, issue.maximum, 'max')
+    case 'invalid_value':
+      return `one of ${issue.values.map((value) => formatValue(value)).join(', ')}`
+    default:
+      return undefined
+  }
+}
+
+const KEYS_PREFIX = 'one of the keys '
+
+function toConfigIssues(error: z.ZodError, input: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.message.startsWith(KEYS_PREFIX) ? issue.message.slice(KEYS_PREFIX.length).split(', ') : []
+      for (const key of issue.keys) {
+        const suggestion = suggest(key, keys)
+        issues.push({
+          path: formatPath([...issue.path, key]),
+          value: valueAt(input, [...issue.path, key]),
+          expected: `no such key; valid keys: ${keys.join(', ')}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`,
+        })
+      }
+    } else {
+      issues.push({ path: formatPath(issue.path), value: valueAt(input, issue.path), expected: issue.message })
+    }
+  }
+  return issues
+}
+
+/** Relations between fields, checked on the merged config (a single layer may set only one side). */
+function relationIssues(config: OrchestratorConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const { backoff } = config.recovery
+  if (backoff.maxMs < backoff.initialMs) {
+    issues.push({
+      path: 'recovery.backoff.maxMs',
+      value: backoff.maxMs,
+      expected: `a value ≥ recovery.backoff.initialMs (${backoff.initialMs})`,
+    })
+  }
+  const { docsCache } = config
+  if (docsCache.maxEntryBytes > docsCache.maxTotalBytes) {
+    issues.push({
+      path: 'docsCache.maxEntryBytes',
+      value: docsCache.maxEntryBytes,
+      expected: `a value ≤ docsCache.maxTotalBytes (${docsCache.maxTotalBytes})`,
+    })
+  }
+  return issues
+}
+
+function configError(problems: Array<ConfigIssue & { source: string }>): OrchestratorError {
+  const lines = problems.map((problem) => `${problem.source}: ${problem.path}: got ${formatValue(problem.value)}, expected ${problem.expected}`)
+  const sources = [...new Set(problems.map((problem) => problem.source))].join(', ')
+  return new OrchestratorError({
+    code: 'config-invalid',
+    message:
+      `Invalid orchestrator config (${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}):\n` +
+      `${lines.join('\n')}\n` +
+      `Fix: correct or remove these values in ${sources}. ${SCHEMA_HINT}`,
+    details: { issues: problems.map(({ source, path, value, expected }) => ({ source, path, value, expected })) },
+  })
+}
+
+type Validation = { config: OrchestratorConfig } | { problems: Array<ConfigIssue & { source: string }> }
+
+function validate(input: unknown, source: string, relations: boolean): Validation {
+  const result = orchestratorConfigSchema.safeParse(input, { error: expectedText })
+  const issues = result.success ? (relations ? relationIssues(result.data) : []) : toConfigIssues(result.error, input)
+  if (result.success && issues.length === 0) return { config: result.data }
+  return { problems: issues.map((issue) => ({ ...issue, source })) }
+}
+
+/**
+ * Validates a config input and fills in the defaults. Never falls back to a
+ * default for a bad value: throws `config-invalid`, with one line per problem
+ * in the form `<source>: <path>: got <value>, expected <what>`.
+ */
+export function parseConfig(input: unknown, options: ParseConfigOptions): OrchestratorConfig {
+  const outcome = validate(input === undefined ? {} : input, options.source, true)
+  if ('problems' in outcome) throw configError(outcome.problems)
+  return outcome.config
+}
+
+/** The configuration with every default. */
+export function defaultConfig(): OrchestratorConfig {
+  return parseConfig({}, { source: 'defaults' })
+}
+
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const prototype = Object.getPrototypeOf(value) as unknown
+  return prototype === Object.prototype || prototype === null
+}
+
+function mergeTwo(base: unknown, layer: unknown): unknown {
+  if (layer === undefined) return base
+  if (!isPlainObject(base) || !isPlainObject(layer)) return layer
+  const merged: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(layer)) {
+    if (UNSAFE_KEYS.has(key) || value === undefined) continue
+    merged[key] = mergeTwo(merged[key], value)
+  }
+  return merged
+}
+
+/**
+ * Merges config layers, lowest precedence first (user level, then project
+ * level, then plugin options): objects merge key by key, anything else
+ * (numbers, strings, arrays) is replaced by the later layer. `undefined`
+ * layers and values are skipped. The result is not validated.
+ */
+export function mergeConfigLayers(...layers: unknown[]): OrchestratorConfigInput {
+  let merged: unknown = {}
+  for (const layer of layers) merged = mergeTwo(merged, layer)
+  return merged as OrchestratorConfigInput
+}
+
+/** One config layer and where it came from. */
+export interface ConfigLayer {
+  /** Shown in error messages, e.g. `~/.config/opencode/orchestrator.json`. */
+  source: string
+  /** Parsed JSON of the layer; `undefined` when the layer does not exist. */
+  value: unknown
+}
+
+/**
+ * Validates each layer on its own (so every error names the layer it is in),
+ * then merges them in order and validates the result. Throws one
+ * `config-invalid` error listing the problems of every layer.
+ */
+export function resolveConfig(layers: readonly ConfigLayer[]): OrchestratorConfig {
+  const present = layers.filter((layer) => layer.value !== undefined)
+  const problems = present.flatMap((layer) => {
+    const outcome = validate(layer.value, layer.source, false)
+    return 'problems' in outcome ? outcome.problems : []
+  })
+  if (problems.length > 0) throw configError(problems)
+  const source = present.length === 0 ? 'defaults' : `merged config (${present.map((layer) => layer.source).join(' < ')})`
+  return parseConfig(mergeConfigLayers(...present.map((layer) => layer.value)), { source })
+}
