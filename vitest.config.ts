@@ -1,5 +1,25 @@
 import { defineConfig } from 'vitest/config'
 
+// vitest 5's default reporter calls Map.groupBy when it prints a failure; Node 20 lacks it
+// (it arrived in Node 21), so a failing test would crash the reporter instead of being shown.
+if (typeof (Map as { groupBy?: unknown }).groupBy !== 'function') {
+  Object.defineProperty(Map, 'groupBy', {
+    configurable: true,
+    writable: true,
+    value<Item, Key>(items: Iterable<Item>, keyOf: (item: Item, index: number) => Key): Map<Key, Item[]> {
+      const groups = new Map<Key, Item[]>()
+      let index = 0
+      for (const item of items) {
+        const key = keyOf(item, index++)
+        const group = groups.get(key)
+        if (group) group.push(item)
+        else groups.set(key, [item])
+      }
+      return groups
+    },
+  })
+}
+
 // Tests run against `src/` (through the custom export condition), never against a build.
 export default defineConfig({
   resolve: { conditions: ['@opencode-orchestrator/source'] },

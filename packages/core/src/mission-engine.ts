@@ -105,6 +105,8 @@ export interface MissionEngine {
   stopMission(missionId: string, options: StopMissionOptions): Promise<void>
   /** Clears a pause (the user wrote to the Commander) and lets the loop continue. */
   resumeMission(missionId: string): void
+  /** Re-evaluates the loop after outside work ended (e.g. a background command); a no-op while the root is busy. */
+  recheck(missionId: string): void
   /** Replaces the mission's todos (validated by the caller, e.g. todo-engine). */
   setTodos(missionId: string, todos: readonly Todo[]): MissionSnapshot
   getMission(missionId: string): MissionSnapshot | undefined
@@ -335,15 +337,22 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
 
   const dispatch = (runtime: MissionRuntime, task: Task) => {
     const generation = runtime.record.generation
-    const ticket = dispatcher.request({
-      taskId: task.id,
-      missionId: task.missionId,
-      agent: task.agent,
-      priority: task.priority,
-      depth: task.depth,
-      parentSessionId: task.parentSessionId,
-      ...(task.model ? { model: task.model } : {}),
-    })
+    let ticket: DispatchTicket
+    try {
+      ticket = dispatcher.request({
+        taskId: task.id,
+        missionId: task.missionId,
+        agent: task.agent,
+        priority: task.priority,
+        depth: task.depth,
+        parentSessionId: task.parentSessionId,
+        ...(task.model ? { model: task.model } : {}),
+      })
+    } catch (error) {
+      const code = OrchestratorError.isInstance(error) ? error.code : 'host-failed'
+      endTask(runtime, task, 'failed', { error: { code, message: errorMessage(error) } })
+      return
+    }
     runtime.tickets.set(task.id, ticket)
     ticket.granted.then(
       (lease) => {
@@ -963,6 +972,14 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       delete runtime.record.pausedReason
       persist(runtime)
       evaluate(runtime, undefined)
+    },
+
+    recheck(missionId) {
+      const runtime = missions.get(missionId)
+      if (!runtime || isMissionFinal(runtime.record.state)) return
+      const root = tracks.get(runtime.record.rootSessionId)
+      if (root && (root.busy || root.promptInFlight)) return
+      checkRoot(runtime)
     },
 
     setTodos(missionId, todos) {

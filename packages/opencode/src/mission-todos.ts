@@ -1,0 +1,110 @@
+import { OrchestratorError, type Clock, type IdGenerator, type Logger, type MissionEngine, type Storage, type Todo } from '@opencode-orchestrator/core'
+import {
+  applyTodoUpdate,
+  parseTodoInputs,
+  parseTodoMarkdown,
+  parseTodoStatusUpdate,
+  serializeTodoMarkdown,
+  createTodoList,
+  type TodoActor,
+} from '@opencode-orchestrator/todo-engine'
+
+export interface MissionTodos {
+  /** The mission's todos, after adopting edits a person made to `todo.md`. */
+  read(missionId: string): Promise<{ todos: Todo[]; markdown: string; ready: Todo[] }>
+  /** Writes the plan (Planner): new todos are added, existing ids keep their status. */
+  writePlan(missionId: string, input: unknown): Promise<Todo[]>
+  /** Applies one status change by an agent. */
+  update(missionId: string, input: unknown, actor: TodoActor): Promise<Todo>
+  /** Marks todos as being worked on by a task (called when a Worker is delegated). */
+  assign(missionId: string, todoIds: readonly string[], assignee: { agent: string; sessionId?: string }): Promise<void>
+  /** Path of the mission's `todo.md` inside the storage root. */
+  pathOf(missionId: string): string
+}
+
+export interface CreateMissionTodosOptions {
+  engine: MissionEngine
+  storage: Storage
+  clock: Pick<Clock, 'now'>
+  ids: IdGenerator
+  logger: Logger
+}
+
+/**
+ * Todo operations of the agents' tools, backed by todo-engine and kept in
+ * three places at once: the engine (the loop's truth), the journal (through the
+ * engine) and `todo.md`, which a person can read and edit.
+ */
+export function createMissionTodos({ engine, storage, clock, logger }: CreateMissionTodosOptions): MissionTodos {
+  /** Last markdown we wrote per mission: anything else in the file is a person's edit. */
+  const written = new Map<string, string>()
+  const pathOf = (missionId: string) => `missions/${missionId}/todo.md`
+
+  const missionOf = (missionId: string) => {
+    const mission = engine.getMission(missionId)
+    if (!mission) throw new OrchestratorError({ code: 'mission-not-found', message: `No mission with id '${missionId}'.`, details: { missionId } })
+    return mission
+  }
+
+  const listOf = (todos: readonly Todo[]) => createTodoList({ clock, todos })
+
+  const save = async (missionId: string, todos: readonly Todo[]) => {
+    const mission = engine.setTodos(missionId, todos)
+    const markdown = serializeTodoMarkdown(mission.todos, { goal: mission.goal })
+    written.set(missionId, markdown)
+    await storage.write(pathOf(missionId), markdown)
+    return mission.todos
+  }
+
+  /** Adopts a person's edits of todo.md; a broken file is reported, never silently overwritten. */
+  const current = async (missionId: string): Promise<Todo[]> => {
+    const mission = missionOf(missionId)
+    const text = await storage.read(pathOf(missionId))
+    if (text === undefined || text === written.get(missionId)) return [...mission.todos]
+    if (!written.has(missionId) && mission.todos.length > 0) {
+      // First read after a restart: the file is ours unless it differs from the journal.
+      const ours = serializeTodoMarkdown(mission.todos, { goal: mission.goal })
+      if (ours === text) {
+        written.set(missionId, text)
+        return [...mission.todos]
+      }
+    }
+    const parsed = parseTodoMarkdown(text, { now: clock.now() })
+    logger.log('info', 'adopted edits of todo.md', { missionId, todos: parsed.todos.length, newIds: parsed.assignedIds })
+    return save(missionId, parsed.todos)
+  }
+
+  return {
+    pathOf,
+    async read(missionId) {
+      const todos = await current(missionId)
+      const markdown = todos.length > 0 ? serializeTodoMarkdown(todos, { goal: missionOf(missionId).goal }) : '(no todos yet)'
+      return { todos, markdown, ready: todos.length > 0 ? listOf(todos).ready() : [] }
+    },
+    async writePlan(missionId, input) {
+      const inputs = parseTodoInputs(input)
+      const todos = await current(missionId)
+      const list = todos.length === 0 ? listOf([]).add(inputs) : listOf(todos).replan(inputs)
+      return save(missionId, list.toArray())
+    },
+    async update(missionId, input, actor) {
+      const update = parseTodoStatusUpdate(input)
+      const list = applyTodoUpdate(listOf(await current(missionId)), update, actor)
+      const saved = await save(missionId, list.toArray())
+      const todo = saved.find((item) => item.id === update.id)
+      if (!todo) throw new OrchestratorError({ code: 'todo-invalid', message: `Todo ${update.id} vanished while it was updated.` })
+      return todo
+    },
+    async assign(missionId, todoIds, assignee) {
+      if (todoIds.length === 0) return
+      let list = listOf(await current(missionId))
+      for (const id of todoIds) {
+        const todo = list.require(id)
+        if (todo.status === 'pending' || todo.status === 'blocked' || todo.status === 'failed') {
+          list = list.setStatus(id, 'in_progress', { assignee })
+        }
+      }
+      await save(missionId, list.toArray())
+    },
+  }
+}

@@ -1,0 +1,30 @@
+/** Slash commands the plugin registers (a user's own command of the same name wins). */
+export const ORCHESTRATOR_COMMANDS: Readonly<Record<string, { description: string; template: string; agent?: string }>> = {
+  task: {
+    description: 'Start an orchestrated mission: the Commander plans, Workers build in parallel, the Reviewer verifies',
+    agent: 'commander',
+    template: 'Mission goal: $ARGUMENTS\n\nRun the mission loop: no todos exist yet, so start by delegating the plan to the planner.',
+  },
+  status: { description: 'Show the progress of the mission in this session', template: '(handled by the orchestrator)' },
+  stop: { description: 'Stop the mission in this session now: children aborted, background commands killed', template: '(handled by the orchestrator)' },
+  cancel: { description: 'Same as /stop', template: '(handled by the orchestrator)' },
+}
+
+export type ParsedCommand = { name: 'task'; goal: string } | { name: 'status' } | { name: 'stop'; via: 'stop' | 'cancel' }
+
+/** Recognises the orchestrator's commands; `undefined` for every other command. */
+export function parseCommand(command: string, argumentsText: string): ParsedCommand | undefined {
+  switch (command) {
+    case 'task': {
+      const goal = argumentsText.trim().replace(/^(["'])([\s\S]*)\1$/, '$2').trim()
+      return { name: 'task', goal }
+    }
+    case 'status':
+      return { name: 'status' }
+    case 'stop':
+    case 'cancel':
+      return { name: 'stop', via: command }
+    default:
+      return undefined
+  }
+}
