@@ -1,1 +1,30 @@
-export {}
+export { createFakeClock } from './fake-clock'
+export type { CreateFakeClockOptions, FakeClock, FakeClockAsyncOptions } from './fake-clock'
+export { contentText, summarizeChatRequest } from './chat-request-summary'
+export type { ChatRequestSummary, ChatToolCallRecord, ChatToolResult } from './chat-request-summary'
+export { completionBody, streamFrames } from './chat-completion-frames'
+export type { ChatFrameContext, ScriptedReply, ScriptedToolCall, ScriptedUsage } from './chat-completion-frames'
+export { startScriptedModel } from './scripted-model'
+export type {
+  ScriptedDelays,
+  ScriptedHttpError,
+  ScriptedMatcher,
+  ScriptedModel,
+  ScriptedModelRequest,
+  ScriptedResponder,
+  ScriptedResponse,
+  ScriptedRule,
+  StartScriptedModelOptions,
+} from './scripted-model'
+export { deepMerge } from './deep-merge'
+export type { PlainObject } from './deep-merge'
+export { opencodePlatformPackages, resolveOpencodeBinary } from './opencode-binary'
+export type { OpencodeBinary, ResolveOpencodeBinaryOptions } from './opencode-binary'
+export { copyOpencodeConfigSeed, defaultSeedCacheDirectory, prepareOpencodeConfigSeed } from './opencode-config-seed'
+export type { OpencodeConfigSeed, PrepareOpencodeConfigSeedOptions } from './opencode-config-seed'
+export { createEventRecorder } from './opencode-event-recorder'
+export type { ControlledEventRecorder, EventRecorder, RecordedEvent, WaitForEventOptions } from './opencode-event-recorder'
+export { createProcessLog } from './process-log'
+export type { ControlledProcessLog, ProcessLog, ProcessLogLine } from './process-log'
+export { baseOpencodeConfig, startOpencodeServer } from './opencode-server'
+export type { OpencodeServer, OpencodeServerTimings, StartOpencodeServerOptions } from './opencode-server'
