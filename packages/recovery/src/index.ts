@@ -1,5 +1,6 @@
 export { classifyError, parseRetryAfter } from './classify-error'
 export { classifyStatus } from './classify-status'
+export { messageError } from './message-error'
 export type { HostRetryStatus } from './classify-status'
 export type { Classification, ClassificationContext, HostHandling } from './classification'
 export { backoffDelay } from './backoff'

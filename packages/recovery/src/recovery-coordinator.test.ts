@@ -1,73 +1,14 @@
-import type {
-  HostError,
-  HostEvent,
-  HostMessage,
-  HostSessionStatus,
-  HostV1,
-  ModelRef,
-  OrchestratorEvents,
-  PromptOptions,
-} from '@opencode-orchestrator/core'
+import type { HostError, HostMessage, HostSessionStatus, ModelRef, OrchestratorEvents } from '@opencode-orchestrator/core'
 import { createEventBus, createLogger, systemClock } from '@opencode-orchestrator/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createCircuitBreaker } from './circuit-breaker'
+import { createFakeHost } from '../test/fake-host'
 import type { ManagedSession } from './recovery-coordinator'
 import { createRecoveryCoordinator } from './recovery-coordinator'
 import { createRecoveryPolicy } from './recovery-policy'
 import type { RecoveryConfig } from './recovery-config'
 
 const MODEL: ModelRef = { providerId: 'fake', modelId: 'fake-model' }
-
-/** A HostV1 fake: records calls, lets the test push events, throws for anything unscripted. */
-function createFakeHost() {
-  const listeners = new Set<(event: HostEvent) => void>()
-  const prompts: PromptOptions[] = []
-  const summaries: string[] = []
-  const statuses: Record<string, HostSessionStatus> = {}
-  const messages = new Map<string, HostMessage[]>()
-  const notImplemented = (name: string) => () => {
-    throw new Error(`FakeHost.${name} is not scripted in this test`)
-  }
-  const host: HostV1 = {
-    version: 1,
-    subscribe(listener) {
-      listeners.add(listener)
-      return () => void listeners.delete(listener)
-    },
-    toast: notImplemented('toast'),
-    sessions: {
-      create: notImplemented('create'),
-      get: notImplemented('get'),
-      children: notImplemented('children'),
-      abort: notImplemented('abort'),
-      delete: notImplemented('delete'),
-      todos: notImplemented('todos'),
-      async promptAsync(options) {
-        prompts.push(options)
-      },
-      async messages(sessionId) {
-        return messages.get(sessionId) ?? []
-      },
-      async status() {
-        return { ...statuses }
-      },
-      async summarize(sessionId) {
-        summaries.push(sessionId)
-      },
-    },
-  }
-  return {
-    host,
-    prompts,
-    summaries,
-    statuses,
-    messages,
-    listenerCount: () => listeners.size,
-    emit(event: HostEvent) {
-      for (const listener of [...listeners]) listener(event)
-    },
-  }
-}
 
 type RecoveryEvent =
   | ({ name: 'recovery-start' } & OrchestratorEvents['recovery-start'])
@@ -332,6 +273,25 @@ describe('createRecoveryCoordinator', () => {
     expect(test.events.at(-1)).toMatchObject({ name: 'recovery-end', outcome: 'recovered', kind: 'overloaded' })
   })
 
+  it('output length (OpenCode ends the turn normally with finish "length"): asks to continue once the turn is over', async () => {
+    const test = setup()
+    const s = test.session()
+    s.status({ type: 'busy' })
+    const truncated = assistant('ses_1', { finish: 'length', text: 'partial' })
+    s.message(truncated)
+    s.message(truncated)
+    await vi.advanceTimersByTimeAsync(0)
+    // Still busy: the re-prompt waits for the idle instead of folding into the running turn.
+    expect(test.prompts).toEqual([])
+    s.status({ type: 'busy' })
+    s.status({ type: 'idle' })
+    expect(test.prompts).toHaveLength(1)
+    expect(test.prompts[0]!.text).toContain('output-length')
+    expect(summary(test.events)).toEqual(['start:output-length:retry:1:0'])
+    s.succeed()
+    expect(summary(test.events).at(-1)).toBe('end:output-length:recovered')
+  })
+
   describe('context overflow', () => {
     const overflow: HostError = {
       name: 'ContextOverflowError',
@@ -398,6 +358,22 @@ describe('createRecoveryCoordinator', () => {
       await vi.advanceTimersByTimeAsync(10_000)
       expect(test.summaries).toEqual(['ses_1'])
       expect(test.prompts).toHaveLength(1)
+    })
+
+    it('OpenCode could not compact (its compaction overflowed too): gives up with a clear reason', async () => {
+      const test = setup()
+      const s = test.session()
+      s.status({ type: 'busy' })
+      s.error(overflow)
+      s.message(assistant('ses_1', { finish: undefined }))
+      s.error(overflow)
+      s.message(assistant('ses_1', { finish: 'error', error: { name: 'ContextOverflowError', data: { message: 'Session too large to compact' } } }))
+      s.status({ type: 'idle' })
+      await vi.runAllTimersAsync()
+      expect(test.summaries).toEqual([])
+      expect(test.prompts).toEqual([])
+      expect(summary(test.events)).toEqual(['start:context-overflow:wait:0:10000', 'end:context-overflow:gave-up'])
+      expect(test.events.at(-1)!.reason).toContain('could not compact')
     })
 
     it('gives up when the host stays busy past the maximum wait', async () => {

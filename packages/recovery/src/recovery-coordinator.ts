@@ -16,6 +16,7 @@ import { errorMessage } from '@opencode-orchestrator/core'
 import type { Classification } from './classification'
 import { classifyError } from './classify-error'
 import { classifyStatus } from './classify-status'
+import { messageError } from './message-error'
 import type { CircuitBreaker } from './circuit-breaker'
 import type { RecoveryDecision, RecoveryPolicy } from './recovery-policy'
 import { assertNumber } from './recovery-config'
@@ -78,6 +79,8 @@ interface OverflowWatch {
   /** The overflow being recovered; absent when the host compacted without reporting one. */
   classification?: Classification
   waitedMs: number
+  /** A second overflow arrived while waiting: the host's own compaction failed. */
+  hostCompactionFailed?: boolean
   /** Last assistant message before the compaction finished (the summary): later ones are resumed work. */
   summaryMessageId?: string
 }
@@ -89,6 +92,12 @@ interface SessionState {
   lastAssistantId?: string
   /** The current turn reported an error: the idle that follows is not a success. */
   erroredThisTurn: boolean
+  /** Last status the host reported was busy or retry. */
+  busy: boolean
+  /** A re-prompt whose delay has passed, waiting for the session to go idle. */
+  pendingPrompt?: { classification: Classification; model?: ModelRef }
+  /** Assistant message already handled as cut off at the output limit (the host repeats updates). */
+  lengthMessageId?: string
   /** Host retry attempt last reported, so repeated status events count once. */
   lastHostAttempt: number
   episode?: Episode
@@ -133,7 +142,7 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
   const stateOf = (sessionId: string): SessionState => {
     let state = sessions.get(sessionId)
     if (state === undefined) {
-      state = { sessionId, erroredThisTurn: false, lastHostAttempt: 0, generation: 0 }
+      state = { sessionId, erroredThisTurn: false, busy: false, lastHostAttempt: 0, generation: 0 }
       sessions.set(sessionId, state)
     }
     return state
@@ -142,11 +151,14 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
   const cancelTimer = (state: SessionState) => {
     if (state.timer !== undefined) clock.clearTimeout(state.timer)
     state.timer = undefined
+    state.pendingPrompt = undefined
   }
 
   /** Drops the state of a session with nothing in flight, so finished sessions do not pile up. */
   const release = (state: SessionState) => {
-    if (state.episode === undefined && state.overflow === undefined && state.timer === undefined) sessions.delete(state.sessionId)
+    if (state.episode === undefined && state.overflow === undefined && state.timer === undefined && state.pendingPrompt === undefined) {
+      sessions.delete(state.sessionId)
+    }
   }
 
   const start = (
@@ -241,9 +253,22 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
         start(state, managed, classification, { action: 'wait', reason: gate.reason, attempt: policy.attempts(state.sessionId), delayMs: gate.retryInMs })
         return schedulePrompt(state, classification, Math.max(1, gate.retryInMs), model)
       }
-      state.generation++
-      background(state, 're-prompt the session', async () => prompt(state, managed, classification, model))
+      // A prompt into a running turn would be folded into it: send once the turn is over.
+      if (state.busy) {
+        state.pendingPrompt = { classification, ...(model === undefined ? {} : { model }) }
+        return
+      }
+      sendPrompt(state, managed, classification, model)
     }, delayMs)
+  }
+
+  const sendPrompt = (state: SessionState, managed: ManagedSession, classification: Classification, model?: ModelRef) => {
+    state.pendingPrompt = undefined
+    state.generation++
+    // Our own prompt starts a new turn and makes the session busy: that busy is not someone else steering it.
+    state.busy = true
+    state.erroredThisTurn = false
+    background(state, 're-prompt the session', async () => prompt(state, managed, classification, model))
   }
 
   /** Compacts the session through the host, then resumes it (unless the host already carried on). */
@@ -414,16 +439,31 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
       return
     }
     if (status.type === 'busy') {
+      const wasIdle = !state.busy
+      state.busy = true
+      if (!wasIdle) return
       state.erroredThisTurn = false
       // Someone else (the mission engine, the user) prompted the session: ours would be a duplicate.
-      if (state.timer !== undefined && state.overflow === undefined) {
+      if ((state.timer !== undefined || state.pendingPrompt !== undefined) && state.overflow === undefined) {
         cancelTimer(state)
         logger.log('info', 'session busy again before the recovery re-prompt; cancelled it', { sessionId })
       }
       return
     }
     // idle
+    state.busy = false
+    if (state.pendingPrompt !== undefined) {
+      const { classification, model } = state.pendingPrompt
+      return sendPrompt(state, managed, classification, model)
+    }
     if (state.overflow?.phase === 'awaiting-compaction') {
+      if (state.overflow.hostCompactionFailed) {
+        return end(
+          state,
+          'gave-up',
+          'Context overflow: OpenCode could not compact the session (still too large for the model). Split the work into smaller tasks or use a model with a larger context.',
+        )
+      }
       // OpenCode reports the overflow and goes idle only when it will not compact by itself.
       return compactOurselves(state)
     }
@@ -452,6 +492,11 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
       // OpenCode reports every overflow, then compacts by itself unless compaction is off.
       return awaitCompaction(state, managed, classification)
     }
+    if (classification.kind === 'context-overflow' && state.overflow?.phase === 'awaiting-compaction') {
+      // The host's compaction request overflowed too; the idle that follows settles it.
+      state.overflow.hostCompactionFailed = true
+      return
+    }
     state.erroredThisTurn = true
     cancelTimer(state)
     state.overflow = undefined
@@ -467,7 +512,15 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
     if (message.model !== undefined) state.model = message.model
     if (message.role !== 'assistant') return
     state.lastAssistantId = message.id
-    if (message.completedAt === undefined || message.error !== undefined) return
+    if (message.completedAt === undefined || message.error !== undefined || message.finish === undefined) return
+    if (message.finish === 'length') {
+      // OpenCode ends a truncated answer normally, without a session error: recovery has to notice it.
+      if (state.lengthMessageId === message.id) return
+      state.lengthMessageId = message.id
+      const error = messageError(message)
+      return error === undefined ? undefined : onError(message.sessionId, error)
+    }
+    if (message.finish === 'error') return
     const providerId = message.model?.providerId ?? state.model?.providerId
     if (providerId !== undefined) breaker.recordSuccess(providerId)
     // A compaction summary is not the work resuming: overflow recoveries end in verifyResume.
