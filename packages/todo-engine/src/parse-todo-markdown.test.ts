@@ -109,6 +109,7 @@ describe('parseTodoMarkdown', () => {
     expect(parseError('- [ ] <!-- id:t1 -->\n').message).toMatch(/line 1: the todo has no title/)
     expect(parseError('- [ ] A\n  - [ ] nested\n').message).toMatch(/line 2: nested todos are not supported/)
     expect(parseError('  - note: orphan\n').message).toMatch(/line 1: "note:" line without a todo line above it/)
+    expect(parseError('- [ ] A\n## Later\n  - note: orphan\n').message).toMatch(/line 3: "note:" line without a todo line above it/)
     expect(parseError('- [ ] A\n  - owner: me\n').message).toMatch(/line 2: unknown sub-line/)
     expect(parseError('- [ ] A\n   stray indented text\n').message).toMatch(/line 2: indented text that does not continue a note/)
     expect(parseError('- [ ] A\n<!-- never closed\n').message).toMatch(/line 2: comment "<!--" is never closed/)

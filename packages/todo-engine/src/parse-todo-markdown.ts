@@ -216,7 +216,11 @@ export function parseTodoMarkdown(text: string, options: ParseTodoMarkdownOption
       return
     }
 
-    if (/^#{1,6}(\s|$)/.test(raw)) return
+    if (/^#{1,6}(\s|$)/.test(raw)) {
+      // A heading ends the todo above it: a note below a heading belongs to no todo.
+      current = undefined
+      return
+    }
     const quote = /^>\s?(.*)$/.exec(raw)
     if (quote) {
       if (entries.length > 0 || current === null) return report('a quoted goal line ("> …") after the todos; the goal belongs above the list')
