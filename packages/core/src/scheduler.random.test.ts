@@ -94,6 +94,9 @@ interface Tracked {
 async function runSeed(seed: number, steps: number) {
   const random = createRandom(seed)
   const tracked: Tracked[] = []
+  /** Tickets not yet seen ended; checks walk only these, so a step costs O(live), not O(history). */
+  let active: Tracked[] = []
+  const ended: Tracked[] = []
   const byId = new Map<string, Tracked>()
   const down = new Set<string>()
   let arrivals = 0
@@ -104,10 +107,10 @@ async function runSeed(seed: number, steps: number) {
   const fail = (message: string): never => {
     throw new Error(`seed ${seed}, step ${step}: ${message}`)
   }
-  const live = () => tracked.filter((item) => item.ticket !== undefined && (item.ticket.status === 'queued' || item.ticket.status === 'running'))
-  const runningOn = (key: string) => tracked.filter((item) => item.key === key && item.ticket?.status === 'running').length
-  const runningOf = (missionId: string) => tracked.filter((item) => item.request.missionId === missionId && item.ticket?.status === 'running').length
-  const globalRunning = () => tracked.filter((item) => item.ticket?.status === 'running').length
+  const live = () => active.filter((item) => item.ticket !== undefined && (item.ticket.status === 'queued' || item.ticket.status === 'running'))
+  const runningOn = (key: string) => active.filter((item) => item.key === key && item.ticket?.status === 'running').length
+  const runningOf = (missionId: string) => active.filter((item) => item.request.missionId === missionId && item.ticket?.status === 'running').length
+  const globalRunning = () => active.filter((item) => item.ticket?.status === 'running').length
   const hasRoom = (item: Tracked) => item.limit === 0 || runningOn(item.key) < item.limit
   // `>=`: at the exact instant a retry timer is due it may or may not have fired yet; treat it as still held.
   const held = (item: Tracked) => item.heldUntil >= Date.now()
@@ -135,7 +138,7 @@ async function runSeed(seed: number, steps: number) {
     if (!hasRoom(item)) fail(`${request.taskId} granted on full key ${item.key}`)
     if (globalRunning() >= GLOBAL) fail(`${request.taskId} granted beyond the global cap`)
     const mine = { priority: item.request.priority ?? 0, running: runningOf(item.request.missionId), arrival: item.arrival }
-    for (const other of tracked) {
+    for (const other of active) {
       if (other === item || !eligible(other)) continue
       const theirs = { priority: other.request.priority ?? 0, running: runningOf(other.request.missionId), arrival: other.arrival }
       const better =
@@ -205,6 +208,7 @@ async function runSeed(seed: number, steps: number) {
     if (ticket.key !== expected.key) fail(`${request.taskId} has key ${ticket.key}, expected ${expected.key}`)
     item.ticket = ticket
     tracked.push(item)
+    active.push(item)
     ticket.granted.then(
       () => {
         item.granted = true
@@ -222,7 +226,7 @@ async function runSeed(seed: number, steps: number) {
    * key was full, a request of that key takes it.
    */
   const endRunning = (how: 'finish' | 'fail' | 'cancel') => {
-    const running = tracked.filter((item) => item.ticket?.status === 'running')
+    const running = active.filter((item) => item.ticket?.status === 'running')
     if (running.length === 0) return
     const item = random.pick(running)
     const ticket = item.ticket!
@@ -230,8 +234,8 @@ async function runSeed(seed: number, steps: number) {
       other.ticket?.status === 'queued' && !held(other) && !down.has(other.provider) && (other.key === item.key || hasRoom(other))
     const globalWasFull = globalRunning() === GLOBAL
     const keyWasFull = item.limit !== 0 && runningOn(item.key) === item.limit
-    const anyCanTake = tracked.some(canTake)
-    const keyCanTake = tracked.some((other) => other.key === item.key && canTake(other))
+    const anyCanTake = active.some(canTake)
+    const keyCanTake = active.some((other) => other.key === item.key && canTake(other))
     const before = runningOn(item.key)
     const ended = how === 'finish' ? (ticket as unknown as { release(): boolean }).release() : ticket.cancel(how)
     if (!ended) fail(`${item.request.taskId}: ending a running ticket returned false`)
@@ -253,7 +257,7 @@ async function runSeed(seed: number, steps: number) {
     const missionCounts = new Map<string, { running: number; queued: number }>()
     let running = 0
     let queued = 0
-    for (const item of tracked) {
+    for (const item of active) {
       const status = item.ticket!.status
       if (status !== 'running' && status !== 'queued') continue
       const keyCount = keyCounts.get(item.key) ?? { running: 0, queued: 0, limit: item.limit }
@@ -276,12 +280,12 @@ async function runSeed(seed: number, steps: number) {
 
     // Invariant 4: nothing eligible waits while the global cap has room.
     if (running < GLOBAL) {
-      const waiting = tracked.find(eligible)
+      const waiting = active.find(eligible)
       if (waiting) fail(`${waiting.request.taskId} waits on ${waiting.key} although a slot is free`)
     }
 
     // Invariant 2: exactly once, and the promise agrees with the status.
-    for (const item of tracked) {
+    for (const item of active) {
       const status = item.ticket!.status
       const id = item.request.taskId
       if (item.ends > 1) fail(`${id} ended ${item.ends} times`)
@@ -294,7 +298,9 @@ async function runSeed(seed: number, steps: number) {
       if (status === 'cancelled' && item.granted === (item.rejectedWith === 'task-cancelled')) {
         fail(`${id} cancelled: granted=${item.granted}, rejected with ${item.rejectedWith}`)
       }
+      if (final) ended.push(item)
     }
+    active = active.filter((item) => item.ticket!.status === 'queued' || item.ticket!.status === 'running')
   }
 
   for (step = 1; step <= steps; step++) {
@@ -304,7 +310,7 @@ async function runSeed(seed: number, steps: number) {
     else if (roll < 63) endRunning('fail')
     else if (roll < 70) endRunning('cancel')
     else if (roll < 80) {
-      const queuedItems = tracked.filter((item) => item.ticket?.status === 'queued')
+      const queuedItems = active.filter((item) => item.ticket?.status === 'queued')
       if (queuedItems.length > 0) {
         const item = random.pick(queuedItems)
         if (!item.ticket!.cancel('random cancel')) fail(`cancel of queued ${item.request.taskId} returned false`)
@@ -323,9 +329,9 @@ async function runSeed(seed: number, steps: number) {
       for (const item of victims) item.ends++
     } else {
       // Ending an ended ticket again must be refused.
-      const ended = tracked.filter((item) => item.ticket!.status !== 'queued' && item.ticket!.status !== 'running')
-      if (ended.length > 0) {
-        const ticket = random.pick(ended).ticket!
+      const candidates = ended
+      if (candidates.length > 0) {
+        const ticket = random.pick(candidates).ticket!
         if (ticket.cancel('again') || (ticket as unknown as { release(): boolean }).release()) fail(`${ticket.taskId} ended twice`)
       }
     }

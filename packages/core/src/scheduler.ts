@@ -190,9 +190,12 @@ class KeyState {
 
 class Slot implements SchedulerTicket, SchedulerLease {
   status: SchedulerTicketStatus = 'queued'
-  readonly granted: Promise<SchedulerLease>
-  resolveGrant!: (lease: SchedulerLease) => void
-  rejectGrant!: (error: unknown) => void
+  /** Created on first read of `granted`: a request granted at once never needs a pending promise. */
+  private promise: Promise<SchedulerLease> | undefined
+  private resolvePromise: ((lease: SchedulerLease) => void) | undefined
+  private rejectPromise: ((error: unknown) => void) | undefined
+  private wasGranted = false
+  private failure: unknown
   prev: Slot | undefined
   next: Slot | undefined
   queue: SlotQueue | undefined
@@ -211,12 +214,40 @@ class Slot implements SchedulerTicket, SchedulerLease {
     /** Arrival order; FIFO within a priority. */
     readonly seq: number,
   ) {
-    this.granted = new Promise<SchedulerLease>((resolve, reject) => {
-      this.resolveGrant = resolve
-      this.rejectGrant = reject
-    })
-    // Nobody has to await `granted` (a caller may cancel and walk away); timeouts and gate errors are logged instead.
-    this.granted.catch(noop)
+  }
+
+  get granted(): Promise<SchedulerLease> {
+    if (this.promise === undefined) {
+      if (this.wasGranted) this.promise = Promise.resolve(this)
+      else if (this.status !== 'queued') {
+        this.promise = Promise.reject(this.failure)
+        this.promise.catch(noop)
+      } else {
+        this.promise = new Promise<SchedulerLease>((resolve, reject) => {
+          this.resolvePromise = resolve
+          this.rejectPromise = reject
+        })
+      }
+    }
+    return this.promise
+  }
+
+  resolveGrant(): void {
+    this.wasGranted = true
+    this.resolvePromise?.(this)
+    this.resolvePromise = undefined
+    this.rejectPromise = undefined
+  }
+
+  rejectGrant(error: unknown): void {
+    this.failure = error
+    if (this.rejectPromise !== undefined) {
+      // Nobody has to await `granted` (a caller may cancel and walk away); timeouts and gate errors are logged instead.
+      this.promise!.catch(noop)
+      this.rejectPromise(error)
+    }
+    this.resolvePromise = undefined
+    this.rejectPromise = undefined
   }
 
   get taskId(): string {
@@ -536,7 +567,7 @@ class SchedulerCore implements Scheduler {
       this.clock.clearTimeout(slot.timeout)
       slot.timeout = undefined
     }
-    slot.resolveGrant(slot)
+    slot.resolveGrant()
   }
 
   private unpark(slot: Slot): void {
