@@ -1,5 +1,20 @@
 export { createFakeClock } from './fake-clock'
 export type { CreateFakeClockOptions, FakeClock, FakeClockAsyncOptions } from './fake-clock'
+export { createFakeHost } from './fake-host'
+export type { CreateFakeHostOptions, FakeHost } from './fake-host'
+export type {
+  FakeBehaviour,
+  FakeHostCall,
+  FakePromptContext,
+  FakePromptMatcher,
+  FakeRetry,
+  FakeRule,
+  FakeStepBase,
+  FakeSummarizeBehaviour,
+  FakeToolStep,
+  FakeTurn,
+  FakeTurnRecord,
+} from './fake-host-script'
 export { contentText, summarizeChatRequest } from './chat-request-summary'
 export type { ChatRequestSummary, ChatToolCallRecord, ChatToolResult } from './chat-request-summary'
 export { completionBody, streamFrames } from './chat-completion-frames'

@@ -197,7 +197,8 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
 export async function startScriptedModel(options: StartScriptedModelOptions = {}): Promise<ScriptedModel> {
   const rules: RuleState[] = []
   const requests: ScriptedModelRequest[] = []
-  const inFlight = new Set<AbortController>()
+  // In-flight requests: their abort switch and a promise that settles once their response closed.
+  const inFlight = new Map<AbortController, Promise<void>>()
   const waiters = new Set<() => void>()
   const models = options.models ?? ['fake-model']
   let requestCounter = 0
@@ -276,7 +277,8 @@ export async function startScriptedModel(options: StartScriptedModelOptions = {}
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const controller = new AbortController()
-    inFlight.add(controller)
+    let responseClosed: () => void = () => undefined
+    inFlight.set(controller, new Promise<void>((resolve) => (responseClosed = resolve)))
     const path = (request.url ?? '/').split('?')[0] ?? '/'
     const entry: ScriptedModelRequest = {
       number: ++requestCounter,
@@ -295,6 +297,7 @@ export async function startScriptedModel(options: StartScriptedModelOptions = {}
       }
       entry.endedAt ??= Date.now()
       inFlight.delete(controller)
+      responseClosed()
       notify()
     })
     try {
@@ -421,11 +424,14 @@ export async function startScriptedModel(options: StartScriptedModelOptions = {}
     async close() {
       if (closed) return
       closed = true
-      for (const controller of inFlight) controller.abort()
+      const pending = [...inFlight.values()]
+      for (const controller of inFlight.keys()) controller.abort()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
       })
+      // The log is final once every cut response has recorded its end.
+      await Promise.all(pending)
     },
   }
 }
