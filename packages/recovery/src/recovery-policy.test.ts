@@ -1,3 +1,4 @@
+import { defaultConfig } from '@opencode-orchestrator/core'
 import { describe, expect, it } from 'vitest'
 import type { Classification } from './classification'
 import type { RecoveryPolicy } from './recovery-policy'
@@ -149,6 +150,16 @@ describe('createRecoveryPolicy', () => {
       const policy = createRecoveryPolicy({ random: midpoint, config: { fallbackModels } })
       const overflow = classification({ kind: 'context-overflow', retryable: false })
       expect(policy.decide({ sessionId: 's1', classification: overflow, currentModel: current }).action).toBe('compact-and-resume')
+    })
+  })
+
+  it("accepts core's parsed config section as is, with the same defaults", () => {
+    const policy = createRecoveryPolicy({ random: midpoint, config: defaultConfig().recovery })
+    expect(policy.config).toEqual({
+      maxAttemptsPerSession: 3,
+      backoff: { initialMs: 2000, maxMs: 60_000, factor: 2, jitter: 0.2 },
+      circuitBreaker: { failureThreshold: 5, cooldownMs: 60_000 },
+      fallbackModels: [],
     })
   })
 
