@@ -38,6 +38,18 @@ export interface CreateMissionTodosOptions {
 export function createMissionTodos({ engine, storage, clock, logger }: CreateMissionTodosOptions): MissionTodos {
   /** Last markdown we wrote per mission: anything else in the file is a person's edit. */
   const written = new Map<string, string>()
+  /** Read-modify-write chains per mission: parallel tool calls (a Reviewer verifying three todos at once) must not lose updates. */
+  const chains = new Map<string, Promise<unknown>>()
+  const exclusive = <T>(missionId: string, work: () => Promise<T>): Promise<T> => {
+    const previous = chains.get(missionId) ?? Promise.resolve()
+    const next = previous.then(work, work)
+    const settled = next.catch(() => undefined)
+    chains.set(missionId, settled)
+    void settled.then(() => {
+      if (chains.get(missionId) === settled) chains.delete(missionId)
+    })
+    return next
+  }
   const pathOf = (missionId: string) => `missions/${missionId}/todo.md`
 
   const missionOf = (missionId: string) => {
@@ -69,6 +81,7 @@ export function createMissionTodos({ engine, storage, clock, logger }: CreateMis
         return [...mission.todos]
       }
     }
+    logger.log('debug', 'todo.md differs from what was written', { missionId, written: written.get(missionId)?.length, found: text.length })
     const parsed = parseTodoMarkdown(text, { now: clock.now() })
     logger.log('info', 'adopted edits of todo.md', { missionId, todos: parsed.todos.length, newIds: parsed.assignedIds })
     return save(missionId, parsed.todos)
@@ -76,35 +89,43 @@ export function createMissionTodos({ engine, storage, clock, logger }: CreateMis
 
   return {
     pathOf,
-    async read(missionId) {
+    read(missionId) {
+      return exclusive(missionId, async () => {
       const todos = await current(missionId)
       const markdown = todos.length > 0 ? serializeTodoMarkdown(todos, { goal: missionOf(missionId).goal }) : '(no todos yet)'
       return { todos, markdown, ready: todos.length > 0 ? listOf(todos).ready() : [] }
+      })
     },
-    async writePlan(missionId, input) {
+    writePlan(missionId, input) {
       const inputs = parseTodoInputs(input)
-      const todos = await current(missionId)
-      const list = todos.length === 0 ? listOf([]).add(inputs) : listOf(todos).replan(inputs)
-      return save(missionId, list.toArray())
+      return exclusive(missionId, async () => {
+        const todos = await current(missionId)
+        const list = todos.length === 0 ? listOf([]).add(inputs) : listOf(todos).replan(inputs)
+        return save(missionId, list.toArray())
+      })
     },
-    async update(missionId, input, actor) {
+    update(missionId, input, actor) {
       const update = parseTodoStatusUpdate(input)
-      const list = applyTodoUpdate(listOf(await current(missionId)), update, actor)
-      const saved = await save(missionId, list.toArray())
-      const todo = saved.find((item) => item.id === update.id)
-      if (!todo) throw new OrchestratorError({ code: 'todo-invalid', message: `Todo ${update.id} vanished while it was updated.` })
-      return todo
+      return exclusive(missionId, async () => {
+        const list = applyTodoUpdate(listOf(await current(missionId)), update, actor)
+        const saved = await save(missionId, list.toArray())
+        const todo = saved.find((item) => item.id === update.id)
+        if (!todo) throw new OrchestratorError({ code: 'todo-invalid', message: `Todo ${update.id} vanished while it was updated.` })
+        return todo
+      })
     },
     async assign(missionId, todoIds, assignee) {
       if (todoIds.length === 0) return
-      let list = listOf(await current(missionId))
-      for (const id of todoIds) {
-        const todo = list.require(id)
-        if (todo.status === 'pending' || todo.status === 'blocked' || todo.status === 'failed') {
-          list = list.setStatus(id, 'in_progress', { assignee })
+      await exclusive(missionId, async () => {
+        let list = listOf(await current(missionId))
+        for (const id of todoIds) {
+          const todo = list.require(id)
+          if (todo.status === 'pending' || todo.status === 'blocked' || todo.status === 'failed') {
+            list = list.setStatus(id, 'in_progress', { assignee })
+          }
         }
-      }
-      await save(missionId, list.toArray())
+        await save(missionId, list.toArray())
+      })
     },
   }
 }

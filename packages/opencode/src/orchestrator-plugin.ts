@@ -65,7 +65,8 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       client: input.client,
       directory: input.directory,
       onSinkError: (error) => console.error('[opencode-orchestrator] could not write to the OpenCode log:', errorMessage(error)),
-    }).child({ directory: input.directory })
+    }).child({ directory: input.directory, instance: ids.next('plugin') })
+    logger.log('info', 'orchestrator plugin loading', { worktree: input.worktree })
 
     let config: OrchestratorConfig
     try {
