@@ -131,10 +131,22 @@ export function createEventRecorder(options: { onError?: (message: string) => vo
       controller?.abort()
       const own = new AbortController()
       controller = own
-      const response = await fetch(`${url}/event?directory=${encodeURIComponent(directory)}`, {
-        headers: { accept: 'text/event-stream', 'x-opencode-directory': encodeURIComponent(directory) },
-        signal: own.signal,
-      })
+      const open = () =>
+        fetch(`${url}/event?directory=${encodeURIComponent(directory)}`, {
+          headers: { accept: 'text/event-stream', 'x-opencode-directory': encodeURIComponent(directory) },
+          signal: own.signal,
+        })
+      let response: Response
+      try {
+        response = await open()
+      } catch (error) {
+        // Right after a restart on the same port, Node's connection pool can hand out a socket of
+        // the killed server (ECONNRESET); one fresh attempt gets a new connection.
+        if (own.signal.aborted) throw error
+        options.onError?.(`OpenCode event stream: first connect failed (${errorMessage((error as { cause?: unknown }).cause ?? error)}); retrying once`)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        response = await open()
+      }
       if (!response.ok || response.body === null) {
         throw new OrchestratorError({
           code: 'host-failed',

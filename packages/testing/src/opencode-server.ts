@@ -146,6 +146,48 @@ function git(args: string[], cwd: string): Promise<void> {
   })
 }
 
+/** A reset on a pooled keep-alive socket: the request never reached a live server. */
+function isStaleSocketError(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code
+  return error instanceof TypeError && (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET')
+}
+
+/**
+ * `fetch` for the SDK client. After a restart on the same port, Node's connection pool can still
+ * hold sockets of the killed server; the first request on one fails with ECONNRESET. One retry
+ * on a fresh connection is safe: the dead server never processed the request.
+ */
+function createRestartSafeFetch(onRetry: (message: string) => void): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init)
+    const spare = request.clone()
+    try {
+      return await fetch(request)
+    } catch (error) {
+      if (!isStaleSocketError(error)) throw error
+      onRetry(`${request.method} ${new URL(request.url).pathname} hit a stale connection (${errorMessage((error as { cause?: unknown }).cause)}); retrying once`)
+      return fetch(spare)
+    }
+  }
+}
+
+/**
+ * A shell loop that kills the server's process group once this Node process is gone. The `exit`
+ * guard covers normal exits; this covers a test runner killed by a signal (SIGKILL included).
+ */
+function startWatchdog(serverPid: number, root: string | undefined): ChildProcess | undefined {
+  if (process.platform === 'win32') return undefined
+  const script = [
+    `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`,
+    `kill -KILL -${serverPid} 2>/dev/null`,
+    ...(root === undefined ? [] : [`rm -rf '${root.replaceAll("'", "'\\''")}'`]),
+  ].join('; ')
+  const watchdog = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' })
+  watchdog.on('error', () => undefined)
+  watchdog.unref()
+  return watchdog
+}
+
 function killGroup(pid: number, signal: NodeJS.Signals) {
   try {
     process.kill(-pid, signal)
@@ -244,6 +286,7 @@ export async function startOpencodeServer(options: StartOpencodeServerOptions = 
     )
     child = serverProcess
     const pid = serverProcess.pid
+    const runWatchdog = pid === undefined ? undefined : startWatchdog(pid, keepFiles ? undefined : root)
     if (pid !== undefined) liveProcesses.set(pid, { root, keepFiles })
     logs.note(`spawned ${binaryPath} serve --port ${portToUse} (pid ${pid ?? 'none'})`, runGeneration)
     serverProcess.stdout?.setEncoding('utf8').on('data', (chunk: string) => logs.write('stdout', chunk, runGeneration))
@@ -252,7 +295,14 @@ export async function startOpencodeServer(options: StartOpencodeServerOptions = 
       serverProcess.once('exit', (code, signal) => {
         logs.flush(runGeneration)
         logs.note(`exited with ${code === null ? `signal ${signal}` : `code ${code}`}`, runGeneration)
-        if (pid !== undefined) liveProcesses.delete(pid)
+        if (pid !== undefined) {
+          // Whatever the server left running in its group goes with it; the group id cannot have
+          // been reused while members remain.
+          killGroup(pid, 'SIGKILL')
+          liveProcesses.delete(pid)
+        }
+        // The watchdog must not outlive its server: it would later kill whatever reuses the group id.
+        runWatchdog?.kill('SIGKILL')
         if (child === serverProcess) child = undefined
         resolveExit()
       })
@@ -284,11 +334,15 @@ export async function startOpencodeServer(options: StartOpencodeServerOptions = 
     })
     try {
       // Never poll /global/health during start-up: it can hang. The stdout line is the signal.
-      const line = await Promise.race([logs.waitFor(/opencode server listening on http:\/\/\S+/, startTimeoutMs + 1_000), spawnError, earlyExit, timeout])
+      const line = await Promise.race([logs.waitFor(/opencode server listening on http:\/\/\S+/, startTimeoutMs + 1_000, { generation: runGeneration }), spawnError, earlyExit, timeout])
       const match = /opencode server listening on (http:\/\/\S+)/.exec(line.text)
       url = match?.[1]?.replace(/\/$/, '') ?? ''
       port = Number(new URL(url).port)
-      client = createOpencodeClient({ baseUrl: url, directory })
+      client = createOpencodeClient({
+        baseUrl: url,
+        directory,
+        fetch: createRestartSafeFetch((message) => logs.note(message, runGeneration)),
+      })
       timings.listenMs = Date.now() - spawned
       const readyStarted = Date.now()
       await Promise.race([events.connect({ url, directory, generation: runGeneration, timeoutMs: startTimeoutMs }), earlyExit, timeout])
@@ -377,7 +431,7 @@ export async function startOpencodeServer(options: StartOpencodeServerOptions = 
         // Same port first, so `url` and clients made from it stay valid.
         await spawnOnce(port)
       } catch (error) {
-        logs.note(`restart on port ${port} failed (${errorMessage(error).split('\n')[0]}); retrying on a free port`, generation)
+        logs.note(`restart on port ${port} failed (${errorMessage(error).split('\n')[0]}; cause: ${errorMessage((error as { cause?: unknown }).cause)}); retrying on a free port`, generation)
         await spawnOnce(0)
       }
     },

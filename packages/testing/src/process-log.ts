@@ -18,8 +18,11 @@ export interface ProcessLog {
   tail(count?: number): string
   /** Every kept line as text. */
   text(): string
-  /** Resolves with the first line (already logged or future) matching `pattern`. */
-  waitFor(pattern: string | RegExp, timeoutMs?: number): Promise<ProcessLogLine>
+  /**
+   * Resolves with the first line (already logged or future) matching `pattern`; with
+   * `generation`, only lines of that server run count.
+   */
+  waitFor(pattern: string | RegExp, timeoutMs?: number, options?: { generation?: number }): Promise<ProcessLogLine>
 }
 
 export interface ControlledProcessLog extends ProcessLog {
@@ -68,12 +71,14 @@ export function createProcessLog(options: { maxLines?: number } = {}): Controlle
         partial[stream] = ''
       }
     },
-    waitFor(pattern, timeoutMs = 30_000) {
-      const found = lines.find((line) => matches(pattern, line.text))
+    waitFor(pattern, timeoutMs = 30_000, waitOptions = {}) {
+      const wanted = (line: ProcessLogLine) =>
+        (waitOptions.generation === undefined || line.generation === waitOptions.generation) && matches(pattern, line.text)
+      const found = lines.find(wanted)
       if (found !== undefined) return Promise.resolve(found)
       return new Promise((resolve, reject) => {
         const waiter = (line: ProcessLogLine) => {
-          if (!matches(pattern, line.text)) return
+          if (!wanted(line)) return
           waiters.delete(waiter)
           clearTimeout(timer)
           resolve(line)

@@ -105,4 +105,22 @@ describe('real OpenCode server smoke test', () => {
     expect(toolParts[0]!.state.status).toBe('completed')
     expect(await assistantTexts(sessionID)).toContain('The tool said: pong: marco (agent build)')
   })
+
+  it('restarts after a SIGKILL with the same home and project: sessions survive, events resume', async () => {
+    const created = await server.client.session.create({ title: 'smoke: survives restart' })
+    const sessionID = created.data!.id
+    const oldPid = server.pid
+    const started = Date.now()
+    await server.restart({ signal: 'SIGKILL' })
+    console.info(`[smoke] restart after SIGKILL ${Date.now() - started} ms (listen ${server.timings.listenMs} ms, ready ${server.timings.readyMs} ms)`)
+    expect(server.generation).toBe(2)
+    expect(server.pid).not.toBe(oldPid)
+    const fetched = await server.client.session.get({ sessionID })
+    expect(fetched.data?.title).toBe('smoke: survives restart')
+    expect(server.events.all.some((recorded) => recorded.generation === 2 && recorded.event.type === 'server.connected')).toBe(true)
+
+    model.addRule({ name: 'after-restart', match: { user: 'smoke-after-restart' }, respond: { text: 'still here' } })
+    await promptAndWait(sessionID, 'smoke-after-restart')
+    expect(await assistantTexts(sessionID)).toEqual(['still here'])
+  })
 })
