@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { copyFile, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { OrchestratorError } from '@opencode-orchestrator/core'
@@ -88,13 +88,37 @@ export async function prepareOpencodeConfigSeed(options: PrepareOpencodeConfigSe
   }
 }
 
-/** Copies a seed into an isolated OpenCode config directory (`$XDG_CONFIG_HOME/opencode`). */
-export async function copyOpencodeConfigSeed(seed: OpencodeConfigSeed, configDirectory: string): Promise<void> {
+/**
+ * Puts a seed into an isolated OpenCode config directory (`$XDG_CONFIG_HOME/opencode`).
+ *
+ * `link` (default) hard-links the ≈3,600 files of `node_modules` (0.2–0.3 s on a loaded 2-core box,
+ * against 2–3 s for `cp -R` and ≈4 s for `fs.cp`) and copies the top-level files, which OpenCode
+ * rewrites. OpenCode leaves an up-to-date `node_modules` alone, and package managers replace files
+ * rather than edit them in place, so the shared cache stays intact. It falls back to a copy when
+ * linking fails (e.g. the temp dir is on another file system).
+ */
+export async function copyOpencodeConfigSeed(
+  seed: OpencodeConfigSeed,
+  configDirectory: string,
+  options: { mode?: 'link' | 'copy' } = {},
+): Promise<void> {
   await mkdir(configDirectory, { recursive: true })
+  for (const file of ['package.json', 'package-lock.json']) {
+    if (existsSync(join(seed.directory, file))) await copyFile(join(seed.directory, file), join(configDirectory, file))
+  }
+  const modules = join(seed.directory, 'node_modules')
+  if (process.platform !== 'win32' && options.mode !== 'copy') {
+    try {
+      await run('cp', ['-al', modules, configDirectory], seed.directory, 60_000)
+      return
+    } catch {
+      // Cross-device or no hard-link support: copy instead.
+      await rm(join(configDirectory, 'node_modules'), { recursive: true, force: true })
+    }
+  }
   if (process.platform === 'win32') {
-    await cp(seed.directory, configDirectory, { recursive: true })
+    await cp(modules, join(configDirectory, 'node_modules'), { recursive: true })
     return
   }
-  // `cp -R` is ≈8x faster than fs.cp on the ≈3,600 files of the tree (0.4 s vs 3.8 s on a loaded 2-core box).
-  await run('cp', ['-R', `${seed.directory}/.`, configDirectory], seed.directory, 60_000)
+  await run('cp', ['-R', modules, configDirectory], seed.directory, 120_000)
 }
