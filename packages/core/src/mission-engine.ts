@@ -128,6 +128,8 @@ interface SessionTrack {
   activity: number
   /** A prompt we sent has not shown up as busy yet. */
   promptInFlight: boolean
+  /** The host reported an error since the session was last busy: its repeated idle is expected. */
+  erroredSinceBusy: boolean
   /** Last tokens/cost seen per assistant message, to add deltas only. */
   usage: Map<string, { tokens: number; cost: number }>
   seenUserMessages: Set<string>
@@ -219,7 +221,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   const track = (runtime: MissionRuntime, sessionId: string): SessionTrack => {
     let entry = tracks.get(sessionId)
     if (!entry) {
-      entry = { missionId: runtime.record.id, busy: false, activity: 0, promptInFlight: false, usage: new Map(), seenUserMessages: new Set() }
+      entry = { missionId: runtime.record.id, busy: false, activity: 0, promptInFlight: false, erroredSinceBusy: false, usage: new Map(), seenUserMessages: new Set() }
       tracks.set(sessionId, entry)
     }
     missionBySession.set(sessionId, runtime.record.id)
@@ -647,7 +649,14 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         const entry = tracks.get(event.sessionId)
         if (!runtime || !entry) return
         if (event.status.type === 'idle') {
-          if (!entry.busy && !entry.promptInFlight) return
+          if (!entry.busy && !entry.promptInFlight) {
+            // OpenCode answers an abort of an idle session with a lone idle (verified on 1.18.33);
+            // after an error the idle repeats by itself. A lone idle of the idle root is the user's Esc.
+            if (event.sessionId === runtime.record.rootSessionId && !entry.erroredSinceBusy && !isMissionFinal(runtime.record.state)) {
+              void stopMission(runtime.record.id, { reason: 'the root session was interrupted by the user' })
+            }
+            return
+          }
           entry.busy = false
           entry.promptInFlight = false
           if (event.sessionId === runtime.record.rootSessionId) {
@@ -659,6 +668,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         } else {
           entry.busy = true
           entry.promptInFlight = false
+          entry.erroredSinceBusy = false
           entry.activity++
         }
         return
@@ -683,6 +693,8 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       }
       case 'session-error': {
         if (event.sessionId === undefined) return
+        const errored = tracks.get(event.sessionId)
+        if (errored) errored.erroredSinceBusy = true
         const runtime = runtimeForSession(event.sessionId)
         if (!runtime || isMissionFinal(runtime.record.state)) return
         if (event.error.name === 'MessageAbortedError' && event.sessionId === runtime.record.rootSessionId) {

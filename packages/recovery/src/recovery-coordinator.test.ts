@@ -81,7 +81,9 @@ function setup(options: { config?: Partial<RecoveryConfig>; managed?: Partial<Ma
       this.error(error)
       this.status({ type: 'idle' })
     },
+    /** A turn that answers; it starts with the echo of the prompt (OpenCode's user message). */
     succeed() {
+      this.message({ ...assistant(sessionId), role: 'user', completedAt: undefined, finish: undefined })
       this.status({ type: 'busy' })
       this.message(assistant(sessionId))
       this.status({ type: 'idle' })
@@ -344,6 +346,48 @@ describe('createRecoveryCoordinator', () => {
       expect(test.summaries).toEqual(['ses_1'])
       expect(test.prompts).toHaveLength(1)
       expect(summary(test.events)).toEqual(['start:context-overflow:wait:0:10000', 'start:context-overflow:compact:1'])
+    })
+
+    it('late events of its own compaction (summary message, idle) do not count as the resumed work', async () => {
+      const test = setup()
+      const s = test.session()
+      s.status({ type: 'busy' })
+      s.error(overflow)
+      s.status({ type: 'idle' })
+      await vi.runAllTimersAsync()
+      expect(test.prompts).toHaveLength(1)
+      // The host delivers the summarize turn's events after the resume prompt went out.
+      s.status({ type: 'busy' })
+      s.message(assistant('ses_1', { text: 'summary' }))
+      s.compact()
+      s.status({ type: 'idle' })
+      await vi.runAllTimersAsync()
+      expect(test.prompts).toHaveLength(1)
+      expect(summary(test.events).at(-1)).toBe('start:context-overflow:compact:1')
+      s.succeed()
+      expect(summary(test.events).at(-1)).toBe('end:context-overflow:recovered')
+    })
+
+    it('its own compaction still running when summarize returns: resumes once idle, within the same attempt', async () => {
+      const test = setup()
+      const s = test.session()
+      s.status({ type: 'busy' })
+      s.error(overflow)
+      test.statuses.ses_1 = { type: 'busy' }
+      s.status({ type: 'idle' })
+      await vi.runAllTimersAsync()
+      expect(test.summaries).toEqual(['ses_1'])
+      expect(test.prompts).toEqual([])
+      const summaryMessage = assistant('ses_1', { text: 'summary' })
+      s.status({ type: 'busy' })
+      s.message(summaryMessage)
+      delete test.statuses.ses_1
+      s.status({ type: 'idle' })
+      await vi.runAllTimersAsync()
+      expect(test.prompts).toHaveLength(1)
+      expect(summary(test.events)).toEqual(['start:context-overflow:wait:0:10000', 'start:context-overflow:compact:1'])
+      s.succeed()
+      expect(summary(test.events).at(-1)).toBe('end:context-overflow:recovered')
     })
 
     it('no compaction and no idle within the bound: checks the status, then compacts itself', async () => {

@@ -81,6 +81,8 @@ interface OverflowWatch {
   waitedMs: number
   /** A second overflow arrived while waiting: the host's own compaction failed. */
   hostCompactionFailed?: boolean
+  /** Recovery asked for this compaction (no auto-continue): on idle it resumes, within the same attempt. */
+  ownCompaction?: boolean
   /** Last assistant message before the compaction finished (the summary): later ones are resumed work. */
   summaryMessageId?: string
 }
@@ -98,6 +100,13 @@ interface SessionState {
   pendingPrompt?: { classification: Classification; model?: ModelRef }
   /** Assistant message already handled as cut off at the output limit (the host repeats updates). */
   lengthMessageId?: string
+  /**
+   * Recovery sent a prompt whose user message the host has not echoed yet: completions and
+   * idles seen before it are leftovers of earlier work (a compaction summary), not its success.
+   */
+  awaitingOwnPrompt: boolean
+  /** Recovery asked the host to compact and its `session-compact` has not arrived yet (it may come late). */
+  expectOwnCompact: boolean
   /** Host retry attempt last reported, so repeated status events count once. */
   lastHostAttempt: number
   episode?: Episode
@@ -142,7 +151,7 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
   const stateOf = (sessionId: string): SessionState => {
     let state = sessions.get(sessionId)
     if (state === undefined) {
-      state = { sessionId, erroredThisTurn: false, busy: false, lastHostAttempt: 0, generation: 0 }
+      state = { sessionId, erroredThisTurn: false, busy: false, awaitingOwnPrompt: false, expectOwnCompact: false, lastHostAttempt: 0, generation: 0 }
       sessions.set(sessionId, state)
     }
     return state
@@ -198,6 +207,8 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
     state.episode = undefined
     state.overflow = undefined
     state.lastHostAttempt = 0
+    state.awaitingOwnPrompt = false
+    state.expectOwnCompact = false
     if (episode === undefined) return
     logger.log(outcome === 'gave-up' ? 'warn' : 'info', `recovery ${outcome}: ${reason}`, {
       sessionId: state.sessionId,
@@ -262,18 +273,24 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
     }, delayMs)
   }
 
+  /** Our own prompt starts a new turn and makes the session busy: that busy is not someone else steering it. */
+  const beginOwnTurn = (state: SessionState) => {
+    state.busy = true
+    state.erroredThisTurn = false
+    state.awaitingOwnPrompt = true
+  }
+
   const sendPrompt = (state: SessionState, managed: ManagedSession, classification: Classification, model?: ModelRef) => {
     state.pendingPrompt = undefined
     state.generation++
-    // Our own prompt starts a new turn and makes the session busy: that busy is not someone else steering it.
-    state.busy = true
-    state.erroredThisTurn = false
+    beginOwnTurn(state)
     background(state, 're-prompt the session', async () => prompt(state, managed, classification, model))
   }
 
   /** Compacts the session through the host, then resumes it (unless the host already carried on). */
   const compactAndResume = (state: SessionState, managed: ManagedSession, classification: Classification) => {
     state.overflow = { phase: 'compacting', classification, waitedMs: 0 }
+    state.expectOwnCompact = true
     state.generation++
     background(state, 'compact the session', async (isCurrent) => {
       await host.sessions.summarize(state.sessionId, state.model)
@@ -281,16 +298,18 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
       const status = (await host.sessions.status())[state.sessionId]
       if (!isCurrent()) return
       if (status !== undefined && status.type !== 'idle') {
-        // The host continued by itself after compacting: check the work resumes once it is idle.
+        // Still busy: resume once it is idle.
         state.overflow = {
           phase: 'compacted',
           classification,
+          ownCompaction: true,
           waitedMs: 0,
           ...(state.lastAssistantId === undefined ? {} : { summaryMessageId: state.lastAssistantId }),
         }
         return
       }
       state.overflow = undefined
+      beginOwnTurn(state)
       await prompt(state, managed, classification)
     })
   }
@@ -390,6 +409,15 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
   const verifyResume = (state: SessionState, managed: ManagedSession) => {
     const watch = state.overflow
     if (watch === undefined) return
+    if (watch.ownCompaction && watch.classification !== undefined) {
+      // Our summarize runs without auto-continue: once it is idle, send the resume it was for.
+      // (OpenCode's status can still read busy for a moment after summarize returned.)
+      const classification = watch.classification
+      state.overflow = undefined
+      beginOwnTurn(state)
+      state.generation++
+      return background(state, 're-prompt the session', async () => prompt(state, managed, classification))
+    }
     background(state, 'check that the work resumed', async (isCurrent) => {
       const messages = await host.sessions.messages(state.sessionId, { limit: messageWindow })
       if (!isCurrent() || state.overflow !== watch) return
@@ -469,7 +497,7 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
     }
     if (state.overflow?.phase === 'compacted') return verifyResume(state, managed)
     if (state.erroredThisTurn) return
-    if (state.episode !== undefined && state.timer === undefined && state.overflow === undefined) {
+    if (state.episode !== undefined && state.timer === undefined && state.overflow === undefined && !state.awaitingOwnPrompt) {
       recovered(state, 'The session finished its turn.')
     }
     release(state)
@@ -510,7 +538,10 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
     const state = sessions.get(message.sessionId) ?? (options.isManaged(message.sessionId) ? stateOf(message.sessionId) : undefined)
     if (state === undefined) return
     if (message.model !== undefined) state.model = message.model
-    if (message.role !== 'assistant') return
+    if (message.role !== 'assistant') {
+      state.awaitingOwnPrompt = false
+      return
+    }
     state.lastAssistantId = message.id
     if (message.completedAt === undefined || message.error !== undefined || message.finish === undefined) return
     if (message.finish === 'length') {
@@ -524,7 +555,7 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
     const providerId = message.model?.providerId ?? state.model?.providerId
     if (providerId !== undefined) breaker.recordSuccess(providerId)
     // A compaction summary is not the work resuming: overflow recoveries end in verifyResume.
-    if (state.overflow === undefined && state.timer === undefined && state.episode !== undefined) {
+    if (state.overflow === undefined && state.timer === undefined && state.episode !== undefined && !state.awaitingOwnPrompt) {
       recovered(state, `The model answered again${state.model ? ` (${modelText(state.model)})` : ''}.`)
     }
   }
@@ -534,7 +565,11 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
     if (managed === undefined) return
     const state = stateOf(sessionId)
     state.erroredThisTurn = false
-    if (state.overflow?.phase === 'compacting') return // our own summarize; compactAndResume carries on
+    if (state.expectOwnCompact) {
+      // Our own summarize: compactAndResume carries on, even when this event arrives after it resumed.
+      state.expectOwnCompact = false
+      return
+    }
     cancelTimer(state)
     // Any compaction (overflow or the host's own threshold) can cut a session off from its plan: check it resumes.
     const classification = state.overflow?.classification

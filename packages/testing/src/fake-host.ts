@@ -470,7 +470,11 @@ export function createFakeHost(options: CreateFakeHostOptions = {}): FakeHost {
 
   const abortTurn = (state: SessionState) => {
     const turn = state.turn
-    if (turn === undefined) return
+    if (turn === undefined) {
+      // OpenCode 1.18.33 answers an abort of an idle session with a lone idle status.
+      setStatus(state, { type: 'idle' })
+      return
+    }
     cancelTimers(turn)
     state.queue = []
     const sessionId = state.session.id

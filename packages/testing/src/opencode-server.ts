@@ -400,7 +400,15 @@ export async function startOpencodeServer(options: StartOpencodeServerOptions = 
     liveProcesses.delete(pid)
   }
 
-  await spawnOnce(0)
+  try {
+    await spawnOnce(0)
+  } catch (error) {
+    if (!keepFiles) {
+      rmSync(root, { recursive: true, force: true })
+      createdRoots.delete(root)
+    }
+    throw error
+  }
 
   return {
     get url() {
