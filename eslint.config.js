@@ -21,6 +21,9 @@ const noDeepImports = {
 /** Node built-ins that touch the disk, processes or the environment: they arrive through ports. */
 const nodeSideEffects = ['fs', 'fs/promises', 'child_process', 'node:fs', 'node:fs/promises', 'node:child_process', 'node:process', 'process', 'node:os', 'os', 'node:net', 'net', 'node:http', 'http']
 
+/** The `process` global reaches the environment, argv and exit without an import: the policy layers get them through ports too. */
+const processGlobal = { name: 'process', message: 'Packages of this layer get the environment and processes through ports (see core/src/ports.ts).' }
+
 /** @param {string[]} allowed workspace packages this layer may import */
 const layer = (allowed) => ({
   paths: nodeSideEffects.map((name) => ({ name, message: 'Packages of this layer get disk, processes and time through ports (see core/src/ports.ts).' })),
@@ -34,7 +37,7 @@ const layer = (allowed) => ({
 })
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', '**/__fixtures__/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.tmp/**', '**/test-output/**', '**/.turbo/**', '**/coverage/**', '**/__fixtures__/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -48,13 +51,13 @@ export default tseslint.config(
   {
     files: ['packages/core/src/**/*.ts'],
     ignores: ['packages/core/src/**/*.test.ts'],
-    rules: { 'no-restricted-imports': ['error', layer([])] },
+    rules: { 'no-restricted-imports': ['error', layer([])], 'no-restricted-globals': ['error', processGlobal] },
   },
   // The policy layers import only core's public entry.
   ...['todo-engine', 'recovery', 'agents', 'notifications'].map((name) => ({
     files: [`packages/${name}/src/**/*.ts`],
     ignores: [`packages/${name}/src/**/*.test.ts`, `packages/${name}/src/**/*.e2e.test.ts`, `packages/${name}/scripts/**`],
-    rules: { 'no-restricted-imports': ['error', layer(['@opencode-orchestrator/core'])] },
+    rules: { 'no-restricted-imports': ['error', layer(['@opencode-orchestrator/core'])], 'no-restricted-globals': ['error', processGlobal] },
   })),
   // Everyone else: public entry points only.
   {
