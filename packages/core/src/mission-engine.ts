@@ -128,8 +128,12 @@ interface SessionTrack {
   activity: number
   /** A prompt we sent has not shown up as busy yet. */
   promptInFlight: boolean
-  /** The host reported an error since the session was last busy: its repeated idle is expected. */
-  erroredSinceBusy: boolean
+  /**
+   * A message or an error arrived since the session's last idle. The host repeats the idle after
+   * an error and after a turn whose idle came before its final message; only an idle with nothing
+   * in between (OpenCode's answer to an abort of an idle session) is the user's Esc.
+   */
+  stirredSinceIdle: boolean
   /** Last tokens/cost seen per assistant message, to add deltas only. */
   usage: Map<string, { tokens: number; cost: number }>
   seenUserMessages: Set<string>
@@ -221,7 +225,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   const track = (runtime: MissionRuntime, sessionId: string): SessionTrack => {
     let entry = tracks.get(sessionId)
     if (!entry) {
-      entry = { missionId: runtime.record.id, busy: false, activity: 0, promptInFlight: false, erroredSinceBusy: false, usage: new Map(), seenUserMessages: new Set() }
+      entry = { missionId: runtime.record.id, busy: false, activity: 0, promptInFlight: false, stirredSinceIdle: false, usage: new Map(), seenUserMessages: new Set() }
       tracks.set(sessionId, entry)
     }
     missionBySession.set(sessionId, runtime.record.id)
@@ -649,10 +653,12 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         const entry = tracks.get(event.sessionId)
         if (!runtime || !entry) return
         if (event.status.type === 'idle') {
+          const stirred = entry.stirredSinceIdle
+          entry.stirredSinceIdle = false
           if (!entry.busy && !entry.promptInFlight) {
             // OpenCode answers an abort of an idle session with a lone idle (verified on 1.18.33);
-            // after an error the idle repeats by itself. A lone idle of the idle root is the user's Esc.
-            if (event.sessionId === runtime.record.rootSessionId && !entry.erroredSinceBusy && !isMissionFinal(runtime.record.state)) {
+            // after an error, or an idle sent before the turn's last message, the idle repeats by itself.
+            if (event.sessionId === runtime.record.rootSessionId && !stirred && !isMissionFinal(runtime.record.state)) {
               void stopMission(runtime.record.id, { reason: 'the root session was interrupted by the user' })
             }
             return
@@ -668,7 +674,6 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         } else {
           entry.busy = true
           entry.promptInFlight = false
-          entry.erroredSinceBusy = false
           entry.activity++
         }
         return
@@ -678,6 +683,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         const runtime = runtimeForSession(message.sessionId)
         const entry = tracks.get(message.sessionId)
         if (!runtime || !entry) return
+        entry.stirredSinceIdle = true
         if (message.role === 'user') {
           if (message.sessionId !== runtime.record.rootSessionId || entry.seenUserMessages.has(message.id)) return
           entry.seenUserMessages.add(message.id)
@@ -694,7 +700,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       case 'session-error': {
         if (event.sessionId === undefined) return
         const errored = tracks.get(event.sessionId)
-        if (errored) errored.erroredSinceBusy = true
+        if (errored) errored.stirredSinceIdle = true
         const runtime = runtimeForSession(event.sessionId)
         if (!runtime || isMissionFinal(runtime.record.state)) return
         if (event.error.name === 'MessageAbortedError' && event.sessionId === runtime.record.rootSessionId) {

@@ -1,0 +1,6 @@
+export { createSeededRandom } from './create-seeded-random'
+export type { SeededRandom } from './create-seeded-random'
+export { makeTodo } from './make-todo'
+export type { MakeTodoOptions } from './make-todo'
+export { HARNESS_BUDGETS, HARNESS_CONTINUATION, createMissionHarness } from './create-mission-harness'
+export type { CreateMissionHarnessOptions, HarnessEvent, HarnessMissionOptions, HarnessPrompt, MissionHarness } from './create-mission-harness'
