@@ -537,8 +537,12 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       case 'seal':
         return finish(runtime, 'sealed', decision.reason)
       case 'stop': {
-        const budget: BudgetName | undefined = record.counters.iterations >= record.budgets.maxIterations ? 'iterations' : undefined
-        return finish(runtime, 'stopped', decision.reason, budget)
+        if (record.counters.iterations >= record.budgets.maxIterations) {
+          // Like every other budget, the cap announces itself before the mission stops.
+          bus.emit('budget-exceed', { missionId: record.id, budget: 'iterations', limit: record.budgets.maxIterations, value: record.counters.iterations })
+          return finish(runtime, 'stopped', decision.reason, 'iterations')
+        }
+        return finish(runtime, 'stopped', decision.reason)
       }
     }
   }
@@ -753,7 +757,10 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   }
 
   const exceed = (runtime: MissionRuntime, budget: BudgetName, limit: number, value: number): string => {
-    const reason = `${BUDGET_TEXT[budget]} exhausted: ${Number.isInteger(value) ? value : value.toFixed(4)} > ${limit}`
+    // The wall-time budget is configured in minutes and fires exactly at its limit: say so in minutes.
+    const minutes = (ms: number) => `${Number((ms / 60_000).toFixed(1))} min`
+    const detail = budget === 'wallTime' ? `the mission ran ${minutes(value)} (limit ${minutes(limit)})` : `${Number.isInteger(value) ? value : value.toFixed(4)} > ${limit}`
+    const reason = `${BUDGET_TEXT[budget]} exhausted: ${detail}`
     bus.emit('budget-exceed', { missionId: runtime.record.id, budget, limit, value })
     finish(runtime, 'stopped', reason, budget)
     return reason
