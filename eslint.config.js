@@ -8,6 +8,7 @@ const workspacePackages = [
   '@opencode-orchestrator/recovery',
   '@opencode-orchestrator/agents',
   '@opencode-orchestrator/notifications',
+  '@opencode-orchestrator/report',
   '@opencode-orchestrator/opencode',
   '@opencode-orchestrator/testing',
 ]
@@ -54,7 +55,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', layer([])], 'no-restricted-globals': ['error', processGlobal] },
   },
   // The policy layers import only core's public entry.
-  ...['todo-engine', 'recovery', 'agents', 'notifications'].map((name) => ({
+  ...['todo-engine', 'recovery', 'agents', 'notifications', 'report'].map((name) => ({
     files: [`packages/${name}/src/**/*.ts`],
     ignores: [`packages/${name}/src/**/*.test.ts`, `packages/${name}/src/**/*.e2e.test.ts`, `packages/${name}/scripts/**`],
     rules: { 'no-restricted-imports': ['error', layer(['@opencode-orchestrator/core'])], 'no-restricted-globals': ['error', processGlobal] },
