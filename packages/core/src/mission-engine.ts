@@ -154,6 +154,8 @@ interface MissionRuntime {
   lastEvaluatedTurnId?: string
   /** Settles once the aborts sent by a stop have been answered. */
   abortsDone?: Promise<void>
+  /** Sessions the host deleted: a stop does not abort them (the host would only answer "no such session"). */
+  goneSessions: Set<string>
 }
 
 const LIVE: ReadonlySet<TaskStatus> = new Set(['queued', 'running'])
@@ -201,6 +203,12 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   const recovering = new Map<string, string>()
   const waiters = new Set<{ taskIds: readonly string[]; resolve: (tasks: Task[]) => void }>()
   const unsubscribers: Array<() => void> = []
+  /**
+   * Mission and task ids found in the journal at start. A deterministic generator starts again
+   * at `task_1` after a restart; handing such an id out again overwrote an adopted task (its
+   * wake and result went to the wrong task) or a whole mission's journal file.
+   */
+  const journaledIds = new Set<string>()
   let started = false
   let disposed = false
 
@@ -295,6 +303,19 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   }
 
   const snapshot = (runtime: MissionRuntime): MissionSnapshot => structuredClone(runtime.record)
+
+  const freshId = (prefix: 'mission' | 'task'): string => {
+    const inUse = (id: string) => journaledIds.has(id) || (prefix === 'mission' ? missions.has(id) : findTask(id) !== undefined)
+    for (let attempt = 0; attempt < 1_000; attempt++) {
+      const id = ids.next(prefix)
+      if (!inUse(id)) return id
+    }
+    throw new OrchestratorError({
+      code: 'invalid-argument',
+      message: `The id generator returned 1000 ${prefix} ids in a row that are already in use. Give the mission engine a generator of unique ids (createRandomIds).`,
+      details: { prefix },
+    })
+  }
 
   // ------------------------------------------------------------ prompting
 
@@ -623,7 +644,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     settleWaiters()
     if (state !== 'sealed') {
       // Cut every in-flight model call: children first, then the root's own turn.
-      const aborts = [...toAbort, record.rootSessionId].map((sessionId) =>
+      const aborts = [...toAbort, record.rootSessionId].filter((sessionId) => !runtime.goneSessions.has(sessionId)).map((sessionId) =>
         host.sessions.abort(sessionId).catch((error: unknown) => logger.log('error', 'abort failed', { missionId: record.id, sessionId, error: errorMessage(error) })),
       )
       runtime.abortsDone = Promise.all(aborts).then(() => undefined)
@@ -714,6 +735,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       }
       case 'session-delete': {
         const runtime = runtimeForSession(event.sessionId)
+        runtime?.goneSessions.add(event.sessionId)
         if (!runtime || isMissionFinal(runtime.record.state)) return
         if (event.sessionId === runtime.record.rootSessionId) {
           void stopMission(runtime.record.id, { reason: 'the root session was deleted' })
@@ -795,6 +817,11 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     const runtime = newRuntime(record)
     missions.set(record.id, runtime)
     if (!root) {
+      // The host deletes a session's children with it; ask rather than abort sessions that are gone.
+      runtime.goneSessions.add(record.rootSessionId)
+      for (const task of liveTasks(runtime)) {
+        if (task.sessionId && !(await host.sessions.get(task.sessionId))) runtime.goneSessions.add(task.sessionId)
+      }
       finish(runtime, 'stopped', 'stale: its root session no longer exists on the host')
       return 'stale'
     }
@@ -833,6 +860,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     wakeTimers: new Map(),
     syntheticRootMessages: 0,
     userMessage: false,
+    goneSessions: new Set(),
   })
 
   const armWallTimer = (runtime: MissionRuntime) => {
@@ -867,6 +895,10 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       unsubscribers.push(bus.on('recovery-start', onRecoveryStart))
       unsubscribers.push(bus.on('recovery-end', onRecoveryEnd))
       const { records, problems } = await journal.loadAll()
+      for (const record of records) {
+        journaledIds.add(record.id)
+        for (const task of record.tasks) journaledIds.add(task.id)
+      }
       const report: ResumeReport = { adopted: [], stale: [], problems }
       for (const record of records) {
         try {
@@ -894,7 +926,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       const now = clock.now()
       const record: MissionRecord = {
         version: MISSION_JOURNAL_VERSION,
-        id: ids.next('mission'),
+        id: freshId('mission'),
         rootSessionId: start.rootSessionId,
         goal: start.goal,
         state: 'planning',
@@ -948,7 +980,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       if (record.counters.childSessions + 1 > record.budgets.maxChildSessions) refuse('childSessions', record.budgets.maxChildSessions, record.counters.childSessions + 1)
       record.counters.childSessions++
       const task: Task = {
-        id: ids.next('task'),
+        id: freshId('task'),
         missionId: record.id,
         agent: request.agent,
         title: request.title,

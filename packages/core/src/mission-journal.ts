@@ -155,14 +155,26 @@ export function createMissionJournal({ storage, clock, logger, directory = 'miss
   const pending = new Map<string, string>()
   const chains = new Map<string, Promise<void>>()
 
+  /**
+   * Writes the newest content until none is left. The chain leaves `chains` in the same
+   * synchronous step that finds nothing pending: a save arriving after that step starts a new
+   * chain, and one arriving before it is written by this one. (Deleting it later, in a
+   * `.finally`, dropped a save that landed in between: the last transition never reached disk.)
+   */
   const drain = async (missionId: string): Promise<void> => {
-    for (let content = pending.get(missionId); content !== undefined; content = pending.get(missionId)) {
+    for (;;) {
+      const content = pending.get(missionId)
+      if (content === undefined) {
+        chains.delete(missionId)
+        return
+      }
       pending.delete(missionId)
       try {
         await storage.write(pathOf(missionId), content)
       } catch (error) {
         // Keep the newest content queued unless something newer arrived meanwhile, so the next save retries it.
         if (!pending.has(missionId)) pending.set(missionId, content)
+        chains.delete(missionId)
         logger.log('error', 'mission journal write failed', { missionId, error: errorMessage(error) })
         return
       }
@@ -173,8 +185,8 @@ export function createMissionJournal({ storage, clock, logger, directory = 'miss
     save(record) {
       pending.set(record.id, JSON.stringify(record, null, 2))
       if (chains.has(record.id)) return
-      const chain = drain(record.id).finally(() => chains.delete(record.id))
-      chains.set(record.id, chain)
+      // Registered before the drain runs, so a storage that throws synchronously cannot leave a stale chain behind.
+      chains.set(record.id, Promise.resolve().then(() => drain(record.id)))
     },
     async flush() {
       while (chains.size > 0) await Promise.all([...chains.values()])

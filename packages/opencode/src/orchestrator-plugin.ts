@@ -150,6 +150,17 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     const tools = createOrchestratorTools({ engine, todos, background, docs })
     const loopBreaker = createLoopBreaker()
 
+    /** Adds a message to a session without starting a turn (no model call). */
+    const noteSession = async (sessionId: string, text: string) => {
+      const agent = engine.sessionRole(sessionId)?.agent
+      const result = await input.client.session.promptAsync({
+        path: { id: sessionId },
+        body: { noReply: true, parts: [{ type: 'text', text }], ...(agent ? { agent } : {}) },
+        query: { directory: input.directory },
+      })
+      if (result.error !== undefined) throw new Error(`OpenCode did not take the note for session ${sessionId}: ${JSON.stringify(result.error).slice(0, 300)}`)
+    }
+
     const recovery = createRecoveryCoordinator({
       host,
       bus,
@@ -172,10 +183,29 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           ...(mission.pinnedModel ? { pinnedModel: mission.pinnedModel } : {}),
         }
       },
-      onFatal: (missionId, userMessage) => {
-        void engine.stopMission(missionId, { reason: userMessage, outcome: 'failed' }).catch((error: unknown) =>
-          logger.log('error', 'could not stop the mission after a fatal error', { missionId, error: errorMessage(error) }),
-        )
+      onFatal: (missionId, userMessage, cause) => {
+        // Read before the stop: the session's task and parent say whom to tell.
+        const role = engine.sessionRole(cause.sessionId)
+        const task = role?.taskId ? engine.getTask(role.taskId) : undefined
+        const rootSessionId = engine.getMission(missionId)?.rootSessionId
+        void engine
+          .stopMission(missionId, {
+            reason: userMessage,
+            outcome: 'failed',
+            ...(task ? { cause: { sessionId: cause.sessionId, error: { code: cause.kind, message: userMessage } } } : {}),
+          })
+          .then(async () => {
+            if (!task) return
+            // The parent learns why at once; as a note without a reply, since nothing may call the model any more.
+            const text = [
+              `[orchestrator] Task ${task.id} (${task.agent}: ${task.title}) failed: ${cause.message ?? cause.kind}.`,
+              userMessage,
+              'The mission has failed: every other task was stopped and nothing more will run.',
+            ].join('\n\n')
+            const targets = [...new Set([task.parentSessionId, rootSessionId].filter((id): id is string => id !== undefined))]
+            await Promise.all(targets.map((sessionId) => noteSession(sessionId, text)))
+          })
+          .catch((error: unknown) => logger.log('error', 'could not stop the mission after a fatal error', { missionId, error: errorMessage(error) }))
       },
     })
     const notifier = createNotifier({

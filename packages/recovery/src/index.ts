@@ -20,4 +20,4 @@ export type {
 export { authUserMessage, createRecoveryPolicy } from './recovery-policy'
 export type { CreateRecoveryPolicyOptions, RecoveryAction, RecoveryDecision, RecoveryDecisionInput, RecoveryPolicy } from './recovery-policy'
 export { createRecoveryCoordinator } from './recovery-coordinator'
-export type { CreateRecoveryCoordinatorOptions, ManagedSession, RecoveryCoordinator } from './recovery-coordinator'
+export type { CreateRecoveryCoordinatorOptions, FatalCause, ManagedSession, RecoveryCoordinator } from './recovery-coordinator'

@@ -3,7 +3,7 @@ import { createEventBus, createLogger, systemClock } from '@opencode-orchestrato
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createCircuitBreaker } from './circuit-breaker'
 import { createFakeHost } from '../test/fake-host'
-import type { ManagedSession } from './recovery-coordinator'
+import type { FatalCause, ManagedSession } from './recovery-coordinator'
 import { createRecoveryCoordinator } from './recovery-coordinator'
 import { createRecoveryPolicy } from './recovery-policy'
 import type { RecoveryConfig } from './recovery-config'
@@ -48,6 +48,7 @@ function setup(options: { config?: Partial<RecoveryConfig>; managed?: Partial<Ma
   const breaker = createCircuitBreaker({ clock: systemClock, failureThreshold: options.threshold ?? 5, cooldownMs: 60_000 })
   const policy = createRecoveryPolicy({ random: () => 0.5, config: options.config ?? {} })
   const fatal: Array<{ missionId: string; message: string }> = []
+  const fatalCauses: FatalCause[] = []
   const managed = new Map<string, ManagedSession>()
   const manage = (sessionId: string) =>
     managed.set(sessionId, {
@@ -65,7 +66,10 @@ function setup(options: { config?: Partial<RecoveryConfig>; managed?: Partial<Ma
     breaker,
     logger,
     isManaged: (sessionId) => managed.get(sessionId),
-    onFatal: (missionId, message) => fatal.push({ missionId, message }),
+    onFatal: (missionId, message, cause) => {
+      fatal.push({ missionId, message })
+      fatalCauses.push(cause)
+    },
     compactionWaitMs: 10_000,
     compactionMaxWaitMs: 30_000,
   })
@@ -89,7 +93,7 @@ function setup(options: { config?: Partial<RecoveryConfig>; managed?: Partial<Ma
       this.status({ type: 'idle' })
     },
   })
-  return { ...fake, bus, events, logs, breaker, policy, fatal, managed, manage, coordinator, session }
+  return { ...fake, bus, events, logs, breaker, policy, fatal, fatalCauses, managed, manage, coordinator, session }
 }
 
 const summary = (events: RecoveryEvent[]) =>
@@ -201,6 +205,8 @@ describe('createRecoveryCoordinator', () => {
     ])
     expect(summary(test.events)).toEqual(['start:auth:stop:0', 'end:auth:gave-up'])
     expect(test.events.at(-1)!.reason).toBe(test.fatal[0]!.message)
+    // The session is named, so the mission can record its task as failed and tell its parent.
+    expect(test.fatalCauses).toEqual([{ sessionId: 'ses_1', kind: 'auth', message: 'Incorrect API key provided' }])
   })
 
   it('aborted: never retried, and a pending retry is dropped', async () => {

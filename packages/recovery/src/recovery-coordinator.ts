@@ -32,6 +32,15 @@ export interface ManagedSession {
   pinnedModel?: ModelRef
 }
 
+/** Where a fatal error happened. */
+export interface FatalCause {
+  sessionId: string
+  /** The classified error, e.g. `auth`. */
+  kind: RecoveryKind
+  /** The host's error text, when it had one. */
+  message?: string
+}
+
 export interface CreateRecoveryCoordinatorOptions {
   host: HostV1
   /** Receives `recovery-start` / `recovery-end`. */
@@ -44,8 +53,11 @@ export interface CreateRecoveryCoordinatorOptions {
   logger: Logger
   /** Returns the mission role of a session, or `undefined` for sessions outside a mission (never touched). */
   isManaged: (sessionId: string) => ManagedSession | undefined
-  /** Called once when a mission must stop (auth errors); `userMessage` says what the user has to fix. */
-  onFatal: (missionId: string, userMessage: string) => void
+  /**
+   * Called once when a mission must stop (auth errors); `userMessage` says what the user has to fix,
+   * `cause` names the session whose error it was (so its task can be marked failed and its parent told).
+   */
+  onFatal: (missionId: string, userMessage: string, cause: FatalCause) => void
   /**
    * After a context overflow, how long to wait for the host's own compaction before checking
    * whether it will come at all, in ms (default 30 000). While the session is still busy the
@@ -326,7 +338,11 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
       case 'stop': {
         start(state, managed, classification, { action: 'stop', reason: decision.reason, attempt: policy.attempts(state.sessionId) })
         try {
-          options.onFatal(managed.missionId, decision.userMessage)
+          options.onFatal(managed.missionId, decision.userMessage, {
+            sessionId: state.sessionId,
+            kind: classification.kind,
+            ...(classification.message ? { message: classification.message } : {}),
+          })
         } catch (error) {
           logger.log('error', 'onFatal threw', { missionId: managed.missionId, error: errorMessage(error) })
         }

@@ -171,3 +171,23 @@ describe('Esc on the root', () => {
     expect(harness.engine.getMission(missionId)).toMatchObject({ state: 'stopped', end: { reason: USER_ESC } })
   })
 })
+
+describe('a deleted root session', () => {
+  it('stops the mission without aborting sessions that are gone', async () => {
+    const harness = createMissionHarness()
+    harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'waiting' })
+    harness.host.onAgent('worker', { durationMs: 3_600_000, reply: 'done' })
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => void harness.engine.delegate({ sessionId, agent: 'worker', title: 'w', prompt: 'work' }))
+    const { missionId, rootSessionId } = await harness.startMission()
+    await harness.advance(5_000)
+    const deleteIndex = harness.host.calls.length
+    await harness.host.sessions.delete(rootSessionId) // the host deletes the children with it
+    await harness.advance(60_000)
+
+    const mission = harness.engine.getMission(missionId)!
+    expect(mission).toMatchObject({ state: 'stopped', end: { reason: 'the root session was deleted' } })
+    expect(mission.tasks.map((task) => task.status)).toEqual(['cancelled'])
+    expect(callsAfter(harness, deleteIndex + 1, 'abort')).toEqual([])
+    expect(harness.logs.filter((entry) => entry.level === 'error')).toEqual([])
+  })
+})

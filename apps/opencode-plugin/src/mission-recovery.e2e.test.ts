@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startOpencodeServer, startScriptedModel, type OpencodeServer, type ScriptedModel } from '@opencode-orchestrator/testing'
+import {
+  delegateCall,
+  journalOf,
+  requestsOf,
+  scriptCommander,
+  scriptPlanner,
+  scriptReviewer,
+  startTask,
+  toasts,
+  until,
+  waitForFinalJournal,
+} from './test-support/lifecycle-team'
+
+/*
+ * Recovery inside a mission on a real OpenCode server: a Worker whose model
+ * overflows its context is compacted and resumes in role; one that is rate
+ * limited is retried and the mission still seals; one whose provider rejects
+ * the API key fails the mission at once — the Commander is told why, the user
+ * sees the reason, and nothing talks to the model afterwards.
+ */
+
+const pluginUrl = new URL('../dist/index.js', import.meta.url).href
+
+let model: ScriptedModel
+let server: OpencodeServer
+
+beforeAll(async () => {
+  model = await startScriptedModel()
+  server = await startOpencodeServer({
+    modelBaseURL: model.baseURL,
+    config: { plugin: [[pluginUrl, { continuation: { cooldownMs: 200 } }]] },
+    expectTools: ['orchestrator_delegate', 'orchestrator_todo_write'],
+  })
+})
+
+afterAll(async () => {
+  await server?.dispose()
+  await model?.close()
+})
+
+const context = () => ({ model, server })
+
+/** plan t1 → worker t1 → reviewer t1 → seal; the Worker's answers come from `worker`. */
+function scriptMission(marker: string) {
+  scriptPlanner(model, { marker, todos: [{ id: 't1', title: `Build the thing (${marker})` }] })
+  scriptReviewer(model, { marker })
+  return scriptCommander(model, {
+    marker,
+    turn: (kind, count) => {
+      if (kind === 'task') return { toolCalls: [delegateCall('planner', 'plan', `Write the plan. ${marker}`)] }
+      if (kind === 'wake' && count === 0) return { toolCalls: [delegateCall('worker', 't1', `Implement t1 [${marker}:worker]`, ['t1'])] }
+      if (kind === 'wake' && count === 1) return { toolCalls: [delegateCall('reviewer', 'review t1', 'Verify t1', ['t1'])] }
+      return { text: 'Every todo is verified.' }
+    },
+  })
+}
+
+const OVERFLOW_BODY = {
+  error: {
+    message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens. Please reduce the length of the messages.",
+    type: 'invalid_request_error',
+    code: 'context_length_exceeded',
+  },
+}
+
+describe.concurrent('recovery inside a mission on a real OpenCode server', () => {
+  it('context overflow in a Worker: OpenCode compacts, the Worker resumes in role, the mission seals', async () => {
+    const marker = 'rec-overflow'
+    scriptMission(marker)
+    let workerCalls = 0
+    model.addRule({
+      name: `worker:${marker}`,
+      match: { system: 'You are a Worker', marker },
+      respond: () => (++workerCalls === 1 ? { error: { status: 400, body: OVERFLOW_BODY } } : { text: 'Implemented t1 after the compaction.' }),
+    })
+    // OpenCode's own compaction agent writes the summary; the marker keeps the compacted history on this script.
+    model.addRule({
+      name: `compaction:${marker}`,
+      match: { system: 'context summarization agent', marker },
+      respond: { text: `## Objective\n- Implement t1 (${marker}).\n## Progress\n- Nothing done yet.` },
+    })
+    const mark = server.events.mark()
+    const rootSessionId = await startTask(server, `${marker}: build the thing`)
+    const record = await waitForFinalJournal(context(), rootSessionId)
+    expect(record.state).toBe('sealed')
+
+    const worker = record.tasks.find((task) => task.agent === 'worker')!
+    expect(worker.status).toBe('completed')
+    expect(worker.result).toBe('Implemented t1 after the compaction.')
+    expect(requestsOf(model, `worker:${marker}`).map((request) => request.status)).toEqual([400, 200])
+    // OpenCode compacted the Worker's session by itself, with the orchestrator's context in the summary request…
+    expect(server.events.all.some((recorded) => recorded.index >= mark && recorded.event.type === 'session.compacted' && recorded.event.properties.sessionID === worker.sessionId)).toBe(true)
+    const [compaction] = requestsOf(model, `compaction:${marker}`)
+    expect(JSON.stringify(compaction!.summary!.body)).toContain(`You are the worker of mission ${record.id}`)
+    // …and the resumed turn ran as the Worker again (its system prompt), on the compacted history.
+    const resumed = requestsOf(model, `worker:${marker}`)[1]!
+    expect(resumed.summary!.system).toContain('You are a Worker')
+    expect(JSON.stringify(resumed.summary!.body)).toContain(`Implement t1 (${marker})`)
+    expect(requestsOf(model, `worker:${marker}`)[1]!.receivedAt).toBeGreaterThan(compaction!.endedAt!)
+  })
+
+  it('a Worker rate limited twice: OpenCode retries (honouring retry-after-ms), the mission seals', async () => {
+    const marker = 'rec-429'
+    scriptMission(marker)
+    const limited = { error: { status: 429, body: { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }, headers: { 'retry-after-ms': '50' } } }
+    model.addRule({ name: `worker:${marker}`, match: { system: 'You are a Worker', marker }, respond: [limited, limited, { text: 'Implemented t1 after two rate limits.' }] })
+    const mark = server.events.mark()
+    const rootSessionId = await startTask(server, `${marker}: build the thing`)
+    const record = await waitForFinalJournal(context(), rootSessionId)
+    expect(record.state).toBe('sealed')
+    const worker = record.tasks.find((task) => task.agent === 'worker')!
+    expect(worker.status).toBe('completed')
+    expect(worker.result).toBe('Implemented t1 after two rate limits.')
+    expect(requestsOf(model, `worker:${marker}`).map((request) => request.status)).toEqual([429, 429, 200])
+    // The host did the retrying (visible as retry status), not a second loop of ours on top of it.
+    const retries = server.events.all.filter(
+      (recorded) => recorded.index >= mark && recorded.event.type === 'session.status' && recorded.event.properties.sessionID === worker.sessionId && recorded.event.properties.status.type === 'retry',
+    )
+    expect(retries.length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('a Worker whose provider rejects the API key: the Commander is told why at once, the user sees it, the mission fails and goes quiet', async () => {
+    const marker = 'rec-401'
+    scriptMission(marker)
+    model.addRule({
+      name: `worker:${marker}`,
+      match: { system: 'You are a Worker', marker },
+      respond: { error: { status: 401, body: { error: { message: 'Incorrect API key provided: sk-test.', type: 'invalid_request_error', code: 'invalid_api_key' } } } },
+    })
+    const rootSessionId = await startTask(server, `${marker}: build the thing`)
+    const record = await waitForFinalJournal(context(), rootSessionId)
+    const [rejected] = requestsOf(model, `worker:${marker}`)
+    const fix = "The provider 'fake' rejected the API key (401). Fix: run `opencode auth login fake` or set the key, then /task again."
+
+    // The mission failed at once (no retries of a request that cannot succeed), the reason says what to fix.
+    expect(record.state).toBe('failed')
+    expect(record.end?.reason).toBe(fix)
+    const worker = record.tasks.find((task) => task.agent === 'worker')!
+    expect(worker.status).toBe('failed')
+    expect(worker.error).toEqual({ code: 'auth', message: fix })
+    expect(requestsOf(model, `worker:${marker}`).map((request) => request.status)).toEqual([401])
+
+    // The Commander's session is told why, without a model call.
+    await until(
+      context(),
+      async () => {
+        const messages = (await server.client.session.messages({ sessionID: rootSessionId })).data ?? []
+        return messages.some((message) => message.info.role === 'user' && message.parts.some((part) => part.type === 'text' && part.text.includes(`Task ${worker.id}`) && part.text.includes(fix)))
+      },
+      10_000,
+      'the Commander was told why',
+    )
+    const errorEvent = server.events.all.find((recorded) => recorded.event.type === 'session.error' && recorded.event.properties.sessionID === worker.sessionId)
+    const noteEvent = server.events.all.find(
+      (recorded) =>
+        recorded.event.type === 'message.part.updated' &&
+        recorded.event.properties.part.sessionID === rootSessionId &&
+        recorded.event.properties.part.type === 'text' &&
+        recorded.event.properties.part.text.includes(fix),
+    )
+    // For the record (the benchmark owns the numbers): 401 answered → OpenCode's session.error → the note in the Commander's session.
+    console.info(`[401] session.error ${errorEvent!.receivedAt - rejected!.endedAt!} ms after the 401, note in the Commander's session ${noteEvent!.receivedAt - errorEvent!.receivedAt} ms after that`)
+
+    // The user sees the reason.
+    const notice = toasts(server).find((toast) => toast.title.startsWith('Mission failed') && toast.message.includes('rejected the API key (401)'))
+    expect(notice?.variant).toBe('error')
+
+    // Nothing talks to the model for this mission any more.
+    const requestsNow = model.requests.filter((request) => request.rule?.endsWith(`:${marker}`)).length
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    expect(model.requests.filter((request) => request.rule?.endsWith(`:${marker}`)).length).toBe(requestsNow)
+    expect(model.requests.filter((request) => request.rule?.endsWith(`:${marker}`)).at(-1)).toBe(rejected)
+    expect(journalOf(server.directory, rootSessionId)?.state).toBe('failed')
+  })
+})

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import { createMissionHarness } from './create-mission-harness'
+
+const AUTH = "The provider 'fake' rejected the API key (401). Fix: run `opencode auth login fake` or set the key, then /task again."
+
+describe('a fatal error in one child ends the mission', () => {
+  it('records that child as failed with the error, cancels the rest, and prompts nobody', async () => {
+    const harness = createMissionHarness()
+    harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'delegated' })
+    harness.host.onAgent('worker', { hang: true })
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      for (const title of ['w1', 'w2']) harness.engine.delegate({ sessionId, agent: 'worker', title, prompt: 'work' })
+    })
+    const { missionId, rootSessionId } = await harness.startMission()
+    await harness.advance(1_000)
+    const [culprit, other] = harness.engine.getMission(missionId)!.tasks
+    expect([culprit?.status, other?.status]).toEqual(['running', 'running'])
+
+    const stopIndex = harness.host.calls.length
+    await harness.engine.stopMission(missionId, {
+      reason: AUTH,
+      outcome: 'failed',
+      cause: { sessionId: culprit!.sessionId!, error: { code: 'auth', message: AUTH } },
+    })
+
+    const mission = harness.engine.getMission(missionId)!
+    expect(mission.state).toBe('failed')
+    expect(mission.end?.reason).toBe(AUTH)
+    expect(mission.tasks.map((task) => [task.id, task.status, task.error?.code])).toEqual([
+      [culprit!.id, 'failed', 'auth'],
+      [other!.id, 'cancelled', 'mission-ended'],
+    ])
+    expect(mission.tasks[0]!.error?.message).toBe(AUTH)
+    // The failed task did not queue a wake: the mission is over, nothing may call the model.
+    expect(mission.pendingWakes).toEqual({})
+    await harness.advance(3_600_000)
+    expect(harness.host.calls.slice(stopIndex).filter((call) => call.method === 'promptAsync')).toEqual([])
+    expect(harness.prompts(rootSessionId).filter((prompt) => prompt.at > mission.end!.at)).toEqual([])
+    expect(harness.eventsOf('task-end').map((event) => [event.task.id, event.task.status])).toEqual([
+      [culprit!.id, 'failed'],
+      [other!.id, 'cancelled'],
+    ])
+    expect(harness.eventsOf('mission-fail')).toEqual([{ missionId, reason: AUTH }])
+  })
+})
