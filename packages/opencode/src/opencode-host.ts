@@ -7,6 +7,7 @@ import {
   type HostSessionStatus,
   type HostV1,
   type Logger,
+  type PermissionRule,
 } from '@opencode-orchestrator/core'
 import { toHostMessage, toHostSession, toHostStatus, toHostTodos, translateEvent } from './event-translation'
 
@@ -55,8 +56,11 @@ export function createOpencodeHost({ client, directory, logger }: CreateOpencode
     version: HOST_PORT_VERSION,
     sessions: {
       async create(options) {
-        const body: { parentID?: string; title: string } = { title: options.title }
+        // The server (1.18.33) also takes `agent` and `permission` here; the plugin's v1 client types lag behind it.
+        const body: { parentID?: string; title: string; agent?: string; permission?: PermissionRule[] } = { title: options.title }
         if (options.parentId) body.parentID = options.parentId
+        if (options.agent) body.agent = options.agent
+        if (options.permission && options.permission.length > 0) body.permission = options.permission.map((rule) => ({ ...rule }))
         const session = toHostSession(unwrap('session.create', await client.session.create({ body, query })))
         if (!session) throw new OrchestratorError({ code: 'host-failed', message: 'OpenCode session.create returned no session id' })
         return session
