@@ -132,7 +132,7 @@ export function parseMissionJournal(content: string, file: string): MissionRecor
   if (typeof version === 'number' && version > MISSION_JOURNAL_VERSION) {
     throw new OrchestratorError({
       code: 'journal-version',
-      message: `Mission journal ${file} has schema version ${version}, but this orchestrator reads version ${MISSION_JOURNAL_VERSION}. Upgrade opencode-orchestrator to resume it; the file is left untouched.`,
+      message: `Mission journal ${file} has schema version ${version}, but this orchestrator reads version ${MISSION_JOURNAL_VERSION}. Upgrade opencode-orchestrator to resume it.`,
       details: { file, version },
     })
   }
@@ -206,17 +206,23 @@ export function createMissionJournal({ storage, clock, logger, directory = 'miss
             ? error
             : new OrchestratorError({ code: 'storage-failed', message: `Could not read ${file}: ${errorMessage(error)}`, cause: error })
           const entry: JournalProblem = { file, error: problem }
-          if (problem.code === 'journal-corrupt') {
-            // Quarantine: keep the bytes for a human, out of the way of the loader.
-            const target = `${file}.corrupt-${clock.now()}`
+          if (problem.code === 'journal-corrupt' || problem.code === 'journal-version') {
+            // Quarantine: keep the bytes for a human, out of the way of the loader, so the same file
+            // does not fail every start. A newer version's file goes back once the user upgrades.
+            const newer = problem.code === 'journal-version'
+            const target = `${file}.${newer ? 'newer' : 'corrupt'}-${clock.now()}`
             try {
               await storage.rename(file, target)
               entry.quarantinedAs = target
+              const advice = newer
+                ? `It was moved to ${target} so the other missions load; after upgrading, rename it back to ${file} to resume that mission.`
+                : `It was moved to ${target} (kept for inspection) so the other missions load; that mission cannot be resumed: start it again with /task.`
+              entry.error = new OrchestratorError({ code: problem.code, message: `${problem.message} ${advice}`, cause: problem.cause ?? problem, details: { ...problem.details, quarantinedAs: target } })
             } catch (renameError) {
-              logger.log('error', 'could not quarantine corrupt journal', { file, error: errorMessage(renameError) })
+              logger.log('error', 'could not quarantine the mission journal', { file, error: errorMessage(renameError) })
             }
           }
-          logger.log('error', problem.message, { file, code: problem.code, quarantinedAs: entry.quarantinedAs })
+          logger.log('error', entry.error.message, { file, code: entry.error.code, quarantinedAs: entry.quarantinedAs })
           problems.push(entry)
         }
       }
