@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startOpencodeServer, startScriptedModel, type OpencodeServer, type ScriptedModel } from '@opencode-orchestrator/testing'
+import {
+  delegateCall,
+  journalOf,
+  requestsOf,
+  scriptCommander,
+  scriptPlanner,
+  scriptReviewer,
+  scriptWorker,
+  startTask,
+  until,
+  waitForFinalJournal,
+} from './test-support/lifecycle-team'
+
+/*
+ * OpenCode killed mid-mission (SIGKILL: no shutdown hook runs) while two
+ * Workers are in the middle of their model calls. After the restart the plugin
+ * adopts the mission from its journal, re-prompts exactly the interrupted
+ * sessions with the resume text, and the mission seals — with the same task
+ * records and child sessions as before the kill.
+ */
+
+const pluginUrl = new URL('../dist/index.js', import.meta.url).href
+const RESUME_HEAD = '[orchestrator] Your work was interrupted'
+
+let model: ScriptedModel
+let server: OpencodeServer
+
+beforeAll(async () => {
+  model = await startScriptedModel()
+  server = await startOpencodeServer({
+    modelBaseURL: model.baseURL,
+    config: { plugin: [[pluginUrl, { continuation: { cooldownMs: 200 } }]] },
+    expectTools: ['orchestrator_delegate', 'orchestrator_todo_write'],
+  })
+})
+
+afterAll(async () => {
+  await server?.dispose()
+  await model?.close()
+})
+
+const context = () => ({ model, server })
+
+/** Mission A: two Workers mid-call at the kill. */
+function scriptWorkersMidCall(marker: string) {
+  scriptPlanner(model, {
+    marker,
+    todos: [
+      { id: 't1', title: `Parser (${marker})` },
+      { id: 't2', title: `Printer (${marker})` },
+    ],
+  })
+  scriptReviewer(model, { marker })
+  // Before the kill the Workers' model calls never end; after it, the resumed turns answer.
+  scriptWorker(model, {
+    marker,
+    respond: (request) => (request.lastUserMessage.startsWith(RESUME_HEAD) ? { text: `Finished ${/\((t\d)\)/.exec(request.lastUserMessage)?.[1] ?? 't?'} after the restart.` } : { hang: true }),
+  })
+  return scriptCommander(model, {
+    marker,
+    turn: (kind, count) => {
+      if (kind === 'task') return { toolCalls: [delegateCall('planner', 'plan', `Write the plan. ${marker}`)] }
+      if (kind === 'wake' && count === 0) {
+        return { toolCalls: [delegateCall('worker', 'parser (t1)', 'Implement t1', ['t1']), delegateCall('worker', 'printer (t2)', 'Implement t2', ['t2'])] }
+      }
+      if (kind === 'wake' && count === 1) return { toolCalls: [delegateCall('reviewer', 'review t1, t2', 'Verify t1, t2', ['t1', 't2'])] }
+      return { text: 'Every todo is verified.' }
+    },
+  })
+}
+
+/** Mission B: the Commander itself mid-call (reading the Planner's wake) at the kill. */
+function scriptCommanderMidCall(marker: string) {
+  scriptPlanner(model, { marker, todos: [{ id: 't1', title: `Lexer (${marker})` }] })
+  scriptReviewer(model, { marker })
+  scriptWorker(model, { marker })
+  return scriptCommander(model, {
+    marker,
+    turn: (kind, count) => {
+      if (kind === 'task') return { toolCalls: [delegateCall('planner', 'plan', `Write the plan. ${marker}`)] }
+      if (kind === 'wake' && count === 0) return { hang: true }
+      if (kind === 'resume') return { toolCalls: [delegateCall('worker', 'lexer (t1)', 'Implement t1', ['t1'])] }
+      if (kind === 'wake' && count === 1) return { toolCalls: [delegateCall('reviewer', 'review t1', 'Verify t1', ['t1'])] }
+      return { text: 'Every todo is verified.' }
+    },
+  })
+}
+
+describe('kill -9 and restart mid-mission', () => {
+  it('adopts both missions from the journal, resumes exactly the interrupted sessions, and seals them', async () => {
+    const workersMarker = 'restart-workers'
+    const commanderMarker = 'restart-commander'
+    const commanderA = scriptWorkersMidCall(workersMarker)
+    const commanderB = scriptCommanderMidCall(commanderMarker)
+    const rootA = await startTask(server, `${workersMarker}: parser and printer`)
+    const rootB = await startTask(server, `${commanderMarker}: a lexer`)
+
+    // A: both Workers are mid-call, and the journal knows it. B: the Commander is mid-call on the Planner's wake.
+    const workerCalls = () => requestsOf(model, `worker:${workersMarker}`)
+    const inFlight = (rule: string) => requestsOf(model, rule).filter((request) => request.endedAt === undefined)
+    await until(
+      context(),
+      () =>
+        workerCalls().length === 2 &&
+        journalOf(server.directory, rootA)?.tasks.filter((task) => task.agent === 'worker' && task.status === 'running').length === 2 &&
+        inFlight(`commander:${commanderMarker}`).length === 1,
+      30_000,
+      'two Workers and a Commander mid-call',
+    )
+    const beforeA = journalOf(server.directory, rootA)!
+    const beforeB = journalOf(server.directory, rootB)!
+    const generation = server.generation
+
+    await server.restart({ signal: 'SIGKILL' })
+    expect(server.generation).toBe(generation + 1)
+    // The kill cut the in-flight calls; nothing had answered them.
+    expect(workerCalls().every((request) => request.closedEarly)).toBe(true)
+
+    const [recordA, recordB] = await Promise.all([waitForFinalJournal(context(), rootA), waitForFinalJournal(context(), rootB)])
+
+    // A: same tasks, same child sessions — adopted, not redone.
+    expect(recordA.state).toBe('sealed')
+    expect(recordA.id).toBe(beforeA.id)
+    expect(recordA.todos.map((todo) => [todo.id, todo.status, Boolean(todo.evidence)])).toEqual([
+      ['t1', 'done', true],
+      ['t2', 'done', true],
+    ])
+    const workersBefore = beforeA.tasks.filter((task) => task.agent === 'worker')
+    expect(recordA.tasks.filter((task) => task.agent === 'worker').map((task) => [task.id, task.sessionId, task.status])).toEqual(
+      workersBefore.map((task) => [task.id, task.sessionId, 'completed']),
+    )
+    expect(recordA.tasks.map((task) => task.agent)).toEqual(['planner', 'worker', 'worker', 'reviewer'])
+    // Each interrupted Worker got the resume text exactly once, in its own session.
+    const resumed = workerCalls().filter((request) => request.summary?.lastUserMessage.startsWith(RESUME_HEAD))
+    expect(resumed.map((request) => /Your task \((task_\w+)\)/.exec(request.summary!.lastUserMessage)?.[1]).sort()).toEqual(workersBefore.map((task) => task.id).sort())
+    for (const task of workersBefore) {
+      const messages = (await server.client.session.messages({ sessionID: task.sessionId! })).data!
+      const prompts = messages.filter((message) => message.info.role === 'user').map((message) => message.parts.map((part) => (part.type === 'text' ? part.text : '')).join(''))
+      expect(prompts.filter((text) => text.startsWith(RESUME_HEAD))).toHaveLength(1)
+    }
+    const children = (await server.client.session.children({ sessionID: rootA })).data!
+    expect(children.map((child) => child.id).sort()).toEqual(recordA.tasks.map((task) => task.sessionId).sort())
+    // A's Commander was idle when OpenCode died: it was not re-prompted, its next turn was the Workers' wake.
+    expect(commanderA.turns).toEqual(['task', 'wake', 'wake', 'wake'])
+
+    // B: the interrupted Commander got the resume text once (with the plan) and carried the mission to its seal.
+    expect(recordB.state).toBe('sealed')
+    expect(recordB.id).toBe(beforeB.id)
+    expect(commanderB.turns).toEqual(['task', 'wake', 'resume', 'wake', 'wake'])
+    const resumeB = requestsOf(model, `commander:${commanderMarker}`).find((request) => request.summary?.lastUserMessage.startsWith(RESUME_HEAD))
+    expect(resumeB?.summary?.lastUserMessage).toContain('t1')
+    expect(recordB.tasks.map((task) => `${task.agent}:${task.status}`)).toEqual(['planner:completed', 'worker:completed', 'reviewer:completed'])
+  })
+})
