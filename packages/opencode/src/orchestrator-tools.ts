@@ -34,6 +34,16 @@ function requireMission(engine: MissionEngine, sessionId: string): MissionSnapsh
   return mission
 }
 
+/** A job id from another mission (another project's, or a stale one) reads as unknown: missions never see each other's processes. */
+function requireJob(background: BackgroundManager, mission: MissionSnapshot, jobId: string): void {
+  if (background.list({ missionId: mission.id }).some((job) => job.id === jobId)) return
+  const known = background.list({ missionId: mission.id }).map((job) => job.id)
+  throw new OrchestratorError({
+    code: 'invalid-argument',
+    message: `jobId: no background job '${jobId}' in this mission. ${known.length > 0 ? `Its jobs: ${known.join(', ')}.` : 'It has none; start one with orchestrator_bg_run.'}`,
+  })
+}
+
 function taskLine(task: Task): string {
   const todos = task.todoIds.length > 0 ? ` [${task.todoIds.join(', ')}]` : ''
   const error = task.error ? ` — ${task.error.message}` : ''
@@ -207,7 +217,7 @@ export function createOrchestratorTools({ engine, todos, background, docs }: Cre
       description: 'Output of a background job: the tail, or only what is new since a byte offset.',
       args: { jobId: z.string(), tailBytes: z.number().int().positive().optional(), sinceByte: z.number().int().min(0).optional() },
       async execute({ jobId, tailBytes, sinceByte }, context) {
-        requireMission(engine, context.sessionID)
+        requireJob(background, requireMission(engine, context.sessionID), jobId)
         const output = background.output(jobId, {
           ...(sinceByte !== undefined ? { sinceByte } : { tailBytes: tailBytes ?? 4000 }),
         })
@@ -221,7 +231,7 @@ export function createOrchestratorTools({ engine, todos, background, docs }: Cre
       description: 'Stop a background job and every process it started.',
       args: { jobId: z.string() },
       async execute({ jobId }, context) {
-        requireMission(engine, context.sessionID)
+        requireJob(background, requireMission(engine, context.sessionID), jobId)
         const job = await background.kill(jobId)
         return `${job.id} is ${job.status}.`
       },
