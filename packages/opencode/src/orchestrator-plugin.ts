@@ -27,6 +27,8 @@ import { createDocsCache } from './docs-cache'
 import { loadConfig } from './load-config'
 import { createLoopBreaker } from './loop-breaker'
 import { compactionContext, statusText } from './mission-text'
+import { createMissionEventLog } from './mission-event-log'
+import { createMissionReportWriter } from './mission-report-writer'
 import { createMissionTodos } from './mission-todos'
 import { createBackgroundManager, createFileStorage, createProcessRunner, type NodeProcessRunner } from './node'
 import { createOpencodeHost } from './opencode-host'
@@ -217,6 +219,9 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       os: config.notifications.os,
       recoveryMaxAttempts: config.recovery.maxAttemptsPerSession,
     })
+    // Every mission leaves missions/<id>/events.jsonl, and at its end timeline.json + report.html (fire and forget).
+    const missionEvents = createMissionEventLog({ bus, storage, clock, logger, missionOfSession: (sessionId) => engine.missionForSession(sessionId)?.id })
+    const missionReports = createMissionReportWriter({ bus, host, storage, clock, logger, getMission: (missionId) => engine.getMission(missionId), eventLog: missionEvents })
 
     // A mission that ends takes its background processes with it.
     const endBackground = ({ missionId }: { missionId: string }) => {
@@ -328,7 +333,13 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         recovery.dispose()
         notifier.dispose()
         scheduler.dispose('plugin disposed')
-        await Promise.allSettled([background.disposeAll(), runner.disposeAll?.(), engine.dispose(), taskStore.dispose()])
+        await Promise.allSettled([
+          background.disposeAll(),
+          runner.disposeAll?.(),
+          engine.dispose(),
+          taskStore.dispose(),
+          missionReports.dispose().then(() => missionEvents.dispose()),
+        ])
       },
     }
   }
