@@ -109,7 +109,7 @@ svg.timeline { display: block; width: 100%; height: auto; min-width: 720px; }
 .legend li.absent { opacity: 0.45; }
 .legend-icon { flex: none; overflow: visible; }
 .legend-icon line { stroke: currentColor; stroke-width: 1.5; }
-.legend-icon .span { stroke: none; }
+.legend-icon .span:not(.status-open) { stroke: none; }
 .table-wrap { background: var(--panel); border: 1px solid var(--border); border-radius: 12px; overflow-x: auto; }
 table { width: 100%; border-collapse: collapse; font-size: 13.5px; }
 th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; padding: 9px 12px; border-bottom: 1px solid var(--border); background: var(--soft); }
