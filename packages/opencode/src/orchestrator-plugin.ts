@@ -313,7 +313,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         const verdict = loopBreaker.check(toolInput.sessionID, toolInput.tool, output.args)
         if (verdict.type === 'block') {
           throw new Error(
-            `Loop breaker: this is the ${verdict.repeats}th identical ${toolInput.tool} call in a row with the same arguments. The result will not change; try something else or end your turn with what you have.`,
+            `Loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row with the same arguments. The result will not change; try something else or end your turn with what you have.`,
           )
         }
         if (verdict.type === 'stop') {

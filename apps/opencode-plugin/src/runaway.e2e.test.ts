@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startOpencodeServer, startScriptedModel, type OpencodeServer, type ScriptedModel } from '@opencode-orchestrator/testing'
+import { delegateCall, journalOf, requestsOf, scriptCommander, scriptWorker, startTask, toasts, until, waitForFinalJournal } from './test-support/lifecycle-team'
+
+/*
+ * Runaway agents on a real OpenCode server: a Commander that keeps delegating
+ * is refused at the breadth and child-session budgets — the tool result it gets
+ * names the budget — and the mission stops with the budget named; a Worker
+ * cannot delegate at all (depth); a Worker repeating one tool call with the
+ * same arguments is stopped by the loop breaker and its parent is told.
+ */
+
+const pluginUrl = new URL('../dist/index.js', import.meta.url).href
+const MAX_BREADTH = 3
+const MAX_CHILD_SESSIONS = 4
+
+let model: ScriptedModel
+let server: OpencodeServer
+
+beforeAll(async () => {
+  model = await startScriptedModel()
+  server = await startOpencodeServer({
+    modelBaseURL: model.baseURL,
+    config: {
+      plugin: [[pluginUrl, { budgets: { maxBreadth: MAX_BREADTH, maxChildSessions: MAX_CHILD_SESSIONS }, continuation: { cooldownMs: 200 } }]],
+    },
+    expectTools: ['orchestrator_delegate'],
+  })
+})
+
+afterAll(async () => {
+  await server?.dispose()
+  await model?.close()
+})
+
+const context = () => ({ model, server })
+const workers = (count: number, from = 1) => Array.from({ length: count }, (_, index) => delegateCall('worker', `part ${from + index}`, `Work on part ${from + index}`))
+
+/** The tool parts of a session, as OpenCode recorded them: what it sends the model as tool results. */
+async function toolParts(sessionID: string) {
+  const messages = (await server.client.session.messages({ sessionID })).data ?? []
+  return messages.flatMap((message) => message.parts).filter((part) => part.type === 'tool')
+}
+
+/** The refused call's result: OpenCode's record of it, and what the model got if its turn went on before the stop's abort landed. */
+async function expectRefusal(marker: string, rootSessionId: string, text: string) {
+  const refused = (await toolParts(rootSessionId)).filter((part) => part.state.status === 'error')
+  expect(refused.map((part) => (part.state.status === 'error' ? part.state.error : ''))).toEqual([text])
+  const callId = refused[0]!.callID
+  const followUp = requestsOf(model, `commander:${marker}`).filter((request) => request.summary?.toolResults.some((result) => result.toolCallId === callId))
+  for (const request of followUp) expect(request.summary!.toolResults.find((result) => result.toolCallId === callId)?.content).toBe(text)
+  console.info(`[${marker}] the model ${followUp.length > 0 ? 'received the refusal in its next request' : 'was cut by the stop before its next request'}`)
+}
+
+describe.concurrent('runaway agents on a real OpenCode server', () => {
+  it('breadth: more live tasks than budgets.maxBreadth is refused with the budget named, and the mission stops', async () => {
+    const marker = 'runaway-breadth'
+    scriptWorker(model, { marker, respond: () => ({ hang: true }) })
+    const commander = scriptCommander(model, { marker, turn: () => ({ toolCalls: workers(MAX_BREADTH + 1) }) })
+    const rootSessionId = await startTask(server, `${marker}: fan out`)
+    const record = await waitForFinalJournal(context(), rootSessionId)
+
+    const reason = `breadth budget (budgets.maxBreadth) exhausted: ${MAX_BREADTH + 1} > ${MAX_BREADTH}`
+    expect(record.state).toBe('stopped')
+    expect(record.end).toMatchObject({ budget: 'breadth', reason })
+    await expectRefusal(marker, rootSessionId, `Refused: ${reason}. The mission has stopped.`)
+    // The three accepted tasks were stopped with the mission, their model calls cut.
+    expect(record.counters.childSessions).toBe(MAX_BREADTH)
+    expect(record.tasks.map((task) => `${task.status}:${task.error?.code}`)).toEqual(Array<string>(MAX_BREADTH).fill('cancelled:mission-ended'))
+    await until(context(), () => requestsOf(model, `worker:${marker}`).every((request) => request.closedEarly), 10_000, 'worker calls cut')
+    expect(toasts(server).some((toast) => toast.title.startsWith('Mission stopped') && toast.message === `Breadth budget reached — ${reason}`)).toBe(true)
+    expect(commander.turns).toEqual(['task'])
+  })
+
+  it('child sessions: one more than budgets.maxChildSessions is refused with the budget named, and the mission stops', async () => {
+    const marker = 'runaway-children'
+    scriptWorker(model, { marker })
+    // Three workers, then (after their wake) two more: the fifth child session is one too many.
+    const commander = scriptCommander(model, { marker, turn: (kind) => ({ toolCalls: kind === 'task' ? workers(3) : workers(2, 4) }) })
+    const rootSessionId = await startTask(server, `${marker}: keep delegating`)
+    const record = await waitForFinalJournal(context(), rootSessionId)
+
+    const reason = `child-session budget (budgets.maxChildSessions) exhausted: ${MAX_CHILD_SESSIONS + 1} > ${MAX_CHILD_SESSIONS}`
+    expect(record.state).toBe('stopped')
+    expect(record.end).toMatchObject({ budget: 'childSessions', reason })
+    await expectRefusal(marker, rootSessionId, `Refused: ${reason}. The mission has stopped.`)
+    expect(record.counters.childSessions).toBe(MAX_CHILD_SESSIONS)
+    expect(record.tasks).toHaveLength(MAX_CHILD_SESSIONS)
+    expect(toasts(server).some((toast) => toast.title.startsWith('Mission stopped') && toast.message === `Child-session budget reached — ${reason}`)).toBe(true)
+    expect(commander.turns).toEqual(['task', 'wake'])
+  })
+
+  it('depth: a Worker cannot delegate at all — the tool is not offered, a call is refused, nothing is spawned', async () => {
+    const marker = 'runaway-depth'
+    scriptWorker(model, {
+      marker,
+      respond: (request) => (request.lastRole === 'tool' ? { text: 'I cannot delegate; did the work myself.' } : { toolCalls: [delegateCall('worker', 'nested', 'Nested work')] }),
+    })
+    scriptCommander(model, { marker, turn: (kind) => (kind === 'task' ? { toolCalls: workers(1) } : { text: 'Noted.' }) })
+    const rootSessionId = await startTask(server, `${marker}: nest`)
+    await until(context(), () => requestsOf(model, `worker:${marker}`).some((request) => request.summary?.lastRole === 'tool'), 30_000, 'the Worker got its tool result')
+
+    const [first, second] = requestsOf(model, `worker:${marker}`)
+    expect(first!.summary!.toolNames).not.toContain('orchestrator_delegate')
+    expect(second!.summary!.toolResults.map((result) => result.content)).toEqual([expect.stringContaining("unavailable tool 'orchestrator_delegate'")])
+    const record = await until(context(), () => journalOf(server.directory, rootSessionId)?.tasks[0]?.status === 'completed', 10_000, 'the Worker finished').then(
+      () => journalOf(server.directory, rootSessionId)!,
+    )
+    expect(record.counters.childSessions).toBe(1)
+    expect(record.sessions.map((session) => session.depth).sort()).toEqual([0, 1])
+    const [child] = (await server.client.session.children({ sessionID: rootSessionId })).data!
+    expect((await server.client.session.children({ sessionID: child!.id })).data).toEqual([])
+    await server.client.session.command({ sessionID: rootSessionId, command: 'stop', arguments: '' }).catch(() => undefined)
+  })
+
+  it('loop breaker: a Worker repeating one call with the same arguments is refused, then stopped, and its parent is told', async () => {
+    const marker = 'runaway-loop'
+    // A looping model: the same call, whatever the result.
+    scriptWorker(model, { marker, respond: () => ({ toolCalls: [{ name: 'orchestrator_todo_read', arguments: {} }] }) })
+    const commander = scriptCommander(model, { marker, turn: (kind) => (kind === 'task' ? { toolCalls: workers(1) } : { text: 'The worker looped; I will rethink.' }) })
+    const rootSessionId = await startTask(server, `${marker}: loop`)
+    await until(context(), () => commander.turns.includes('wake'), 30_000, 'the Commander was woken')
+
+    const record = journalOf(server.directory, rootSessionId)!
+    const [task] = record.tasks
+    const stopReason = 'stopped by the loop breaker: 5 identical orchestrator_todo_read calls in a row'
+    expect(task).toMatchObject({ status: 'cancelled', error: { code: 'task-cancelled', message: stopReason } })
+    // Calls 1–2 ran, 3–4 were refused with an explanation, the 5th stopped the task: no sixth model call.
+    const calls = requestsOf(model, `worker:${marker}`)
+    expect(calls).toHaveLength(5)
+    expect(calls.slice(1).map((request) => request.summary!.toolResults[0]!.content.startsWith('Loop breaker:'))).toEqual([false, false, true, true])
+    expect(calls[3]!.summary!.toolResults[0]!.content).toBe(
+      'Loop breaker: 3 identical orchestrator_todo_read calls in a row with the same arguments. The result will not change; try something else or end your turn with what you have.',
+    )
+    const parts = await toolParts(task!.sessionId!)
+    expect(parts.map((part) => part.state.status)).toEqual(['completed', 'completed', 'error', 'error', 'error'])
+    // The parent's wake says which task ended and why.
+    const wake = requestsOf(model, `commander:${marker}`).find((request) => request.summary?.lastRole === 'user' && request.summary.lastUserMessage.startsWith('[orchestrator] 1 delegated task ended'))
+    expect(wake?.summary?.lastUserMessage).toContain(`## ${task!.id} · worker · cancelled`)
+    expect(wake?.summary?.lastUserMessage).toContain(stopReason)
+    await server.client.session.command({ sessionID: rootSessionId, command: 'stop', arguments: '' }).catch(() => undefined)
+  })
+})
