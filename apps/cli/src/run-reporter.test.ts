@@ -51,7 +51,7 @@ describe('createTerminalReporter without a terminal', () => {
     reporter.emit({ type: 'mission-end', missionId: 'mission_1', state: 'sealed', reason: 'sealed', exitCode: 0, elapsedMs: 3_000, todos: { verified: 3, total: 3, failed: 0 }, tokens: 9 })
     reporter.close()
     const text = stream.text()
-    expect(text).not.toContain('\u001b[')
+    expect(text).not.toContain(`${String.fromCharCode(27)}[`)
     expect(text.split('\n').filter((line) => line.startsWith('progress'))).toEqual(['progress waiting · 0/3 todos verified · workers 2 running, 0 queued · recoveries 0 · 100 tokens'])
     expect(text).toContain('Starting OpenCode…\n')
     expect(text).toContain('▶ worker task_1 t1\n')
@@ -70,7 +70,8 @@ describe('createTerminalReporter on a terminal', () => {
     reporter.close()
     const text = stream.text()
     // Cursor movement and line erasing: the block is redrawn, not appended.
-    expect(text).toMatch(/\u001b\[\d*A|\u001b\[2K/)
+    const escape = String.fromCharCode(27)
+    expect(text.includes(`${escape}[2K`) || text.includes(`${escape}[1A`)).toBe(true)
     expect(text).toContain('▶ worker task_1 t1')
     expect(text).toContain('2/3 verified')
     expect(text.trimEnd().endsWith('exit code 0')).toBe(true)
