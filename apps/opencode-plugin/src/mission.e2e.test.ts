@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -70,6 +71,14 @@ describe('/task on a real OpenCode server', () => {
     const [first, second, third] = workers
     expect(second!.receivedAt).toBeLessThan(first!.endedAt!)
     expect(third!.receivedAt).toBeGreaterThanOrEqual(Math.max(first!.endedAt!, second!.endedAt!))
+
+    // The mission report is written next to the journal once the mission has ended, one lane per session.
+    const missionFolder = join(server.directory, '.opencode', 'orchestrator', 'missions', record!.id)
+    const deadline = Date.now() + 15_000
+    while (!existsSync(join(missionFolder, 'report.html')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+    const report = await readFile(join(missionFolder, 'report.html'), 'utf8')
+    expect(report.match(/data-lane="/g)).toHaveLength(record!.tasks.length + 1)
+    expect(existsSync(join(missionFolder, 'timeline.json'))).toBe(true)
 
     // Child sessions are kept for the audit trail.
     const children = await server.client.session.children({ sessionID })
