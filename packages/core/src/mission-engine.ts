@@ -331,8 +331,15 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       } catch (error) {
         entry.promptInFlight = false
         if (sessionId === runtime.record.rootSessionId) runtime.syntheticRootMessages = Math.max(0, runtime.syntheticRootMessages - 1)
-        if (!isStale(runtime, generation) && sessionId === runtime.record.rootSessionId) {
-          finish(runtime, 'failed', `could not prompt the root session: ${errorMessage(error)}`)
+        if (!isStale(runtime, generation)) {
+          if (sessionId === runtime.record.rootSessionId) finish(runtime, 'failed', `could not prompt the root session: ${errorMessage(error)}`)
+          else {
+            // The child never got its work: its task would stay "running" with no turn and hold the mission forever.
+            const role = sessionOf(runtime, sessionId)
+            const task = role?.taskId ? taskOf(runtime, role.taskId) : undefined
+            if (task && !isTaskFinal(task)) endTask(runtime, task, 'failed', { error: { code: 'host-failed', message: `could not prompt the ${task.agent} session: ${errorMessage(error)}` } })
+            else recheckRoot(runtime)
+          }
         }
         throw error
       }
@@ -352,14 +359,27 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     runtime.leases.get(task.id)?.release()
     runtime.leases.delete(task.id)
     bus.emit('task-end', { task: { ...task } })
-    if (!isMissionFinal(runtime.record.state) && !runtime.silentTasks.has(task.id)) {
+    const silent = runtime.silentTasks.has(task.id)
+    if (!isMissionFinal(runtime.record.state) && !silent) {
       const queue = (runtime.record.pendingWakes[task.parentSessionId] ??= [])
       queue.push(task.id)
     }
     runtime.silentTasks.delete(task.id)
     refreshState(runtime)
     settleWaiters()
-    if (!isMissionFinal(runtime.record.state)) maybeWake(runtime, task.parentSessionId)
+    if (isMissionFinal(runtime.record.state)) return
+    maybeWake(runtime, task.parentSessionId)
+    // No wake reaches the root for a silent task or a grandchild: if that was the work the idle
+    // root waited for, nothing else would ever evaluate the mission again.
+    if (silent || task.parentSessionId !== runtime.record.rootSessionId) recheckRoot(runtime)
+  }
+
+  /** Evaluates the mission again if the root is idle (it waited for work that just ended). */
+  const recheckRoot = (runtime: MissionRuntime) => {
+    if (isMissionFinal(runtime.record.state)) return
+    const root = tracks.get(runtime.record.rootSessionId)
+    if (root && (root.busy || root.promptInFlight)) return
+    checkRoot(runtime)
   }
 
   const dispatch = (runtime: MissionRuntime, task: Task) => {
@@ -443,6 +463,8 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
           task.result = last.text
           persist(runtime)
         }
+        // The session's extra turn (e.g. answering a grandchild's wake) may have been the last work in flight.
+        if (isTurnFinished(last)) recheckRoot(runtime)
         return
       }
       if (isMissionFinal(runtime.record.state)) return
@@ -633,6 +655,13 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       runtime.leases.get(task.id)?.release()
       bus.emit('task-end', { task: { ...task } })
     }
+    // A session whose task already ended can still be in a turn the engine started (answering a
+    // grandchild's wake): it belongs to the mission and stops with it.
+    for (const session of record.sessions) {
+      const entry = tracks.get(session.sessionId)
+      if (session.sessionId === record.rootSessionId || !entry || !(entry.busy || entry.promptInFlight)) continue
+      if (!toAbort.includes(session.sessionId)) toAbort.push(session.sessionId)
+    }
     runtime.tickets.clear()
     runtime.leases.clear()
     runtime.silentTasks.clear()
@@ -642,13 +671,14 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     else bus.emit('mission-fail', { missionId: record.id, reason })
     persist(runtime)
     settleWaiters()
-    if (state !== 'sealed') {
-      // Cut every in-flight model call: children first, then the root's own turn.
-      const aborts = [...toAbort, record.rootSessionId].filter((sessionId) => !runtime.goneSessions.has(sessionId)).map((sessionId) =>
-        host.sessions.abort(sessionId).catch((error: unknown) => logger.log('error', 'abort failed', { missionId: record.id, sessionId, error: errorMessage(error) })),
-      )
-      runtime.abortsDone = Promise.all(aborts).then(() => undefined)
-    }
+    // Cut every in-flight model call: children first, then the root's own turn. A seal cuts the
+    // children too (their tasks are cancelled; a leftover worker must not touch verified work, nor
+    // spend more), but not the root, whose finished turn is what sealed the mission.
+    const targets = state === 'sealed' ? toAbort : [...toAbort, record.rootSessionId]
+    const aborts = targets.filter((sessionId) => !runtime.goneSessions.has(sessionId)).map((sessionId) =>
+      host.sessions.abort(sessionId).catch((error: unknown) => logger.log('error', 'abort failed', { missionId: record.id, sessionId, error: errorMessage(error) })),
+    )
+    runtime.abortsDone = Promise.all(aborts).then(() => undefined)
     evictEnded()
   }
 
@@ -760,6 +790,8 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     const { record } = runtime
     record.counters.tokens += tokens - previous.tokens
     record.counters.costUsd += cost - previous.cost
+    // Journaled at once: after a restart the token and cost budgets go on from what was really spent.
+    persist(runtime)
     if (isMissionFinal(record.state)) return
     if (record.budgets.maxTokens > 0 && record.counters.tokens > record.budgets.maxTokens) {
       exceed(runtime, 'tokens', record.budgets.maxTokens, record.counters.tokens)
@@ -1033,10 +1065,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
 
     recheck(missionId) {
       const runtime = missions.get(missionId)
-      if (!runtime || isMissionFinal(runtime.record.state)) return
-      const root = tracks.get(runtime.record.rootSessionId)
-      if (root && (root.busy || root.promptInFlight)) return
-      checkRoot(runtime)
+      if (runtime) recheckRoot(runtime)
     },
 
     setTodos(missionId, todos) {

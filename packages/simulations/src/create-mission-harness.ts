@@ -6,6 +6,7 @@ import {
   createMissionJournal,
   createSequentialIds,
   type ContinuationSettings,
+  type Clock,
   type EventBus,
   type HostV1,
   type LogLevel,
@@ -17,6 +18,7 @@ import {
   type OrchestratorEvents,
   type Storage,
   type TaskDispatcher,
+  type TimerHandle,
 } from '@opencode-orchestrator/core'
 import { createFakeClock, createFakeHost, type FakeClock, type FakeHost } from '@opencode-orchestrator/testing'
 import { decideContinuation } from '@opencode-orchestrator/todo-engine'
@@ -97,6 +99,8 @@ export interface MissionHarness {
   logs: Array<{ level: LogLevel; message: string; fields: Record<string, unknown> }>
   /** Errors thrown by bus listeners (a test listener that blew up must fail the test, not vanish). */
   listenerErrors: unknown[]
+  /** Timers the engine has pending (the wall-time timer, cooldowns, wake timers): with no host turn running, nothing else can move a mission. */
+  engineTimerCount(): number
   /** Payloads of one kind of bus event. */
   eventsOf<Name extends OrchestratorEventName>(name: Name): Array<OrchestratorEvents[Name]>
   /** Prompts the host received, optionally for one session only. */
@@ -148,12 +152,29 @@ export function createMissionHarness(options: CreateMissionHarnessOptions = {}):
     })
   }
   const journal = createMissionJournal({ storage, clock, logger })
+  // The engine's timers are counted apart from the host's, to tell "waiting for something" from "dormant".
+  const engineTimers = new Set<TimerHandle>()
+  const engineClock: Clock = {
+    now: () => clock.now(),
+    setTimeout(callback, ms) {
+      const handle = clock.setTimeout(() => {
+        engineTimers.delete(handle)
+        callback()
+      }, ms)
+      engineTimers.add(handle)
+      return handle
+    },
+    clearTimeout(handle) {
+      engineTimers.delete(handle)
+      clock.clearTimeout(handle)
+    },
+  }
   const budgets: MissionBudgets = { ...HARNESS_BUDGETS, ...options.budgets }
   const continuation: ContinuationSettings = { ...HARNESS_CONTINUATION, ...options.continuation }
   const engine = createMissionEngine({
     host: options.wrapHost ? options.wrapHost(host) : host,
     bus,
-    clock,
+    clock: engineClock,
     ids: createSequentialIds(),
     journal,
     logger,
@@ -177,6 +198,7 @@ export function createMissionHarness(options: CreateMissionHarnessOptions = {}):
     events,
     logs,
     listenerErrors,
+    engineTimerCount: () => engineTimers.size,
     eventsOf: <Name extends OrchestratorEventName>(name: Name) =>
       events.filter((event): event is Extract<HarnessEvent, { name: Name }> => event.name === name).map((event) => event.payload as OrchestratorEvents[Name]),
     prompts(sessionId) {

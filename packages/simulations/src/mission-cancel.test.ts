@@ -191,3 +191,46 @@ describe('a deleted root session', () => {
     expect(harness.logs.filter((entry) => entry.level === 'error')).toEqual([])
   })
 })
+
+describe('what ends with the mission', () => {
+  it('a seal aborts children still running (their tasks are cancelled), not the root', async () => {
+    const harness = createMissionHarness()
+    harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'all verified' })
+    harness.host.onAgent('worker', { durationMs: 3_600_000, reply: 'late extra work' })
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      harness.engine.delegate({ sessionId, agent: 'worker', title: 'extra polish', prompt: 'polish' })
+      harness.engine.setTodos(missionId, [makeTodo('t1', { status: 'done', evidence: 'tests pass' })])
+    })
+    const started = await harness.startMission()
+    const missionId = started.missionId
+    await harness.advance(5_000)
+
+    const mission = harness.engine.getMission(missionId)!
+    expect(mission.state).toBe('sealed')
+    const worker = mission.tasks[0]!
+    expect(worker).toMatchObject({ status: 'cancelled', error: { code: 'mission-ended' } })
+    expect(harness.host.isBusy(worker.sessionId!)).toBe(false)
+    const aborted = harness.host.calls.filter((call) => call.method === 'abort').map((call) => call.args[0])
+    expect(aborted).toEqual([worker.sessionId])
+  })
+
+  it('a stop aborts a session whose task ended but which is in a turn the engine started (a grandchild wake)', async () => {
+    const harness = createMissionHarness()
+    harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'delegated' })
+    harness.host.onAgent('worker', [{ steps: [{ tool: 'orchestrator_delegate', durationMs: 100 }], durationMs: 900, reply: 'worker done' }, { durationMs: 600_000, reply: 'read the helper' }])
+    harness.host.onAgent('helper', { durationMs: 10_000, reply: 'helper done' })
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      const commander = harness.engine.sessionRole(sessionId)?.agent === 'commander'
+      harness.engine.delegate({ sessionId, agent: commander ? 'worker' : 'helper', title: 'part', prompt: 'work' })
+    })
+    const { missionId } = await harness.startMission({ budgets: { maxIterations: 0 } })
+    await harness.advance(20_000)
+    const worker = harness.engine.getMission(missionId)!.tasks.find((task) => task.agent === 'worker')!
+    expect(worker.status).toBe('completed')
+    expect(harness.host.isBusy(worker.sessionId!)).toBe(true) // answering the helper's wake
+
+    await harness.engine.stopMission(missionId, { reason: 'stopped by the user (/stop)' })
+    expect(harness.host.isBusy(worker.sessionId!)).toBe(false)
+    for (const session of harness.engine.getMission(missionId)!.sessions) expect(harness.host.isBusy(session.sessionId), session.sessionId).toBe(false)
+  })
+})

@@ -169,3 +169,17 @@ describe('kill and resume', () => {
     expect(second.engine.getMission(kept.missionId)!.state).toBe('sealed')
   })
 })
+
+describe('the journal keeps up with usage', () => {
+  it('tokens and cost are journaled as they are spent, not only on the next transition', async () => {
+    const harness = createMissionHarness()
+    harness.host.onAgent('commander', { steps: [{ tool: 'read', tokens: { input: 1_200, output: 300 }, cost: 0.02 }], hang: true })
+    const { missionId } = await harness.startMission()
+    await harness.advance(5_000)
+    await harness.journal.flush()
+    const journaled = JSON.parse((await harness.storage.read(`missions/${missionId}.json`))!) as MissionSnapshot
+    const counters = harness.engine.getMission(missionId)!.counters
+    expect(counters).toMatchObject({ tokens: 1_500, costUsd: 0.02 })
+    expect(journaled.counters).toEqual(counters)
+  })
+})

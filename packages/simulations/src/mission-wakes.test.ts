@@ -217,3 +217,69 @@ describe('a child result after a cancel', () => {
     expect(sent[0]!.text).toContain('Reason: not needed')
   })
 })
+
+describe('work that ends without waking the root still moves the mission', () => {
+  it('a silent task (notifyParent: false) that was the last work makes the idle root evaluate again', async () => {
+    const harness = createMissionHarness({ continuation: { cooldownMs: 0 } })
+    harness.host.onAgent('commander', [{ steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'started it' }, { reply: 'next' }])
+    harness.host.onAgent('worker', { durationMs: 5_000, reply: 'done quietly' })
+    let taskId = ''
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      taskId = harness.engine.delegate({ sessionId, agent: 'worker', title: 'quiet', prompt: 'work', notifyParent: false }).id
+    })
+    const { missionId, rootSessionId } = await harness.startMission()
+    harness.engine.setTodos(missionId, [makeTodo('t1')])
+    await harness.advance(60_000)
+
+    const ended = harness.engine.getTask(taskId)!
+    expect(ended.status).toBe('completed')
+    expect(wakes(harness, rootSessionId)).toEqual([])
+    const next = harness.prompts(rootSessionId).find((prompt) => CONTINUE_HEAD.test(prompt.text))
+    expect(next, 'a continuation once the silent task ended').toBeDefined()
+    expect(next!.at).toBeGreaterThanOrEqual(ended.endedAt!)
+  })
+
+  it('a grandchild that ends after its parent task makes the idle root evaluate again', async () => {
+    const harness = createMissionHarness({ continuation: { cooldownMs: 0 } })
+    harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'delegated' })
+    // The worker hands a part to a helper and ends its own turn long before the helper does.
+    harness.host.onAgent('worker', [{ steps: [{ tool: 'orchestrator_delegate', durationMs: 100 }], durationMs: 900, reply: 'worker done' }, { reply: 'read the helper' }])
+    harness.host.onAgent('helper', { durationMs: 10_000, reply: 'helper done' })
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      const agent = harness.engine.sessionRole(sessionId)?.agent === 'commander' ? 'worker' : 'helper'
+      harness.engine.delegate({ sessionId, agent, title: agent, prompt: 'work' })
+    })
+    const { missionId, rootSessionId } = await harness.startMission()
+    harness.engine.setTodos(missionId, [makeTodo('t1')])
+    await harness.advance(60_000)
+
+    const tasks = harness.engine.getMission(missionId)!.tasks
+    expect(tasks.map((task) => `${task.agent}:${task.status}`).slice(0, 2)).toEqual(['worker:completed', 'helper:completed'])
+    const helper = tasks[1]!
+    expect(helper.endedAt!).toBeGreaterThan(tasks[0]!.endedAt!)
+    const after = harness.prompts(rootSessionId).filter((prompt) => prompt.at > helper.endedAt!)
+    expect(after.length, 'the root hears from the engine after the helper ended').toBeGreaterThan(0)
+  })
+
+  it('a child the host could not prompt fails its task and wakes the parent with the reason', async () => {
+    const harness = createMissionHarness({
+      wrapHost: (host) => ({
+        ...host,
+        sessions: {
+          ...host.sessions,
+          promptAsync: (prompt) =>
+            prompt.agent === 'worker' ? Promise.reject(new Error('ECONNRESET: the host closed the connection')) : host.sessions.promptAsync(prompt),
+        },
+      }),
+    })
+    harness.host.onAgent('commander', [delegatingTurn(), { reply: 'noted' }])
+    const taskIds = delegateWorkers(harness, 1)
+    const { rootSessionId } = await harness.startMission()
+    await harness.advance(10_000)
+
+    expect(harness.engine.getTask(taskIds[0]!)).toMatchObject({ status: 'failed', error: { code: 'host-failed', message: expect.stringContaining('could not prompt the worker session') } })
+    const sent = wakes(harness, rootSessionId)
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.text).toContain('ECONNRESET')
+  })
+})
