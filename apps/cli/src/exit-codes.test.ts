@@ -19,6 +19,7 @@ describe('exit codes', () => {
     expect(exitCodeForError(error('mission-not-found'))).toBe(66)
     expect(exitCodeForError(error('host-failed'))).toBe(69)
     expect(exitCodeForError(error('config-invalid'))).toBe(78)
+    expect(exitCodeForError(error('storage-failed'))).toBe(74)
     expect(exitCodeForError(new TypeError('bug'))).toBe(70)
     expect(EXIT_CODES.interrupted).toBe(130)
   })

@@ -22,6 +22,8 @@ export const EXIT_CODES = {
   noInput: 66,
   /** EX_UNAVAILABLE: OpenCode could not be started or stopped answering. */
   unavailable: 69,
+  /** EX_IOERR: a file could not be read or written (permissions, a full disk). */
+  ioError: 74,
   /** EX_SOFTWARE: an internal error (a bug in the orchestrator). */
   software: 70,
   /** EX_CONFIG: no model configured, invalid orchestrator config. */
@@ -62,6 +64,8 @@ export function exitCodeForError(error: unknown): ExitCode {
       return EXIT_CODES.config
     case 'host-failed':
       return EXIT_CODES.unavailable
+    case 'storage-failed':
+      return EXIT_CODES.ioError
     default:
       return EXIT_CODES.software
   }

@@ -41,7 +41,9 @@ function stderrLogger(stderr: OutputStream, clock: Clock, verbose: boolean): Log
   }, { component: 'orchestrator-cli' })
 }
 
-const wantsJson = (command: CliCommand | undefined) => command !== undefined && 'json' in command && command.json
+/** Also true when parsing failed: a `--json` caller still gets its error as a JSON line. */
+const wantsJson = (command: CliCommand | undefined, argv: readonly string[]) =>
+  command !== undefined ? 'json' in command && command.json : argv.includes('--json')
 
 /**
  * The `orchestrator` command: parses the arguments, wires the commands to the
@@ -90,7 +92,7 @@ export async function main(context: CliContext): Promise<number> {
   } catch (error) {
     const exitCode = exitCodeForError(error)
     const code = OrchestratorError.isInstance(error) ? error.code : 'internal'
-    if (wantsJson(command)) stdout.write(formatJsonLine({ type: 'error', code, message: errorMessage(error), exitCode }, clock.now()))
+    if (wantsJson(command, context.argv)) stdout.write(formatJsonLine({ type: 'error', code, message: errorMessage(error), exitCode }, clock.now()))
     const colors = paletteFor(stderr, context.env)
     // Expected problems (bad input, no model, OpenCode down) are the whole story; a bug gets its stack.
     const detail = isExpectedError(error) ? errorMessage(error) : error instanceof Error && error.stack ? error.stack : errorMessage(error)

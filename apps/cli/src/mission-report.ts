@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { OrchestratorError, errorMessage, type HostMessage, type Logger, type MissionRecord } from '@opencode-orchestrator/core'
 import { buildMissionTimeline, parseMissionEventLog, parseMissionTimeline, renderMissionReport, type MissionTimeline } from '@opencode-orchestrator/report'
 import { missionFiles } from './mission-files'
@@ -39,6 +40,7 @@ async function readOptional(path: string): Promise<string | undefined> {
 async function writeAtomically(path: string, content: string): Promise<void> {
   const temporary = `${path}.${randomUUID().slice(0, 8)}.tmp`
   try {
+    await mkdir(dirname(path), { recursive: true })
     await writeFile(temporary, content)
     await rename(temporary, path)
   } catch (error) {

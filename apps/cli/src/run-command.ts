@@ -99,6 +99,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const { command, clock, logger, reporter, interrupt } = options
   const startedAt = clock.now()
   const tracker = createProgressTracker({ startedAt })
+  // The user's input first: a wrong --dir is reported before anything is resolved or started.
+  const userDirectory = command.demo ? undefined : await projectDirectory(options.cwd, command.directory)
   const pluginUrl = resolvePluginUrl(options.resolveFrom)
   const binary = resolveOpencodeBinary({ from: options.resolveFrom })
   logger.log('debug', 'resolved', { binary: binary.path, version: binary.version, pluginUrl })
@@ -126,7 +128,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
       missions = missionsDirectory(directory)
       reporter.note(`Demo project (a fresh git repository): ${directory}`)
     } else {
-      directory = await projectDirectory(options.cwd, command.directory)
+      directory = userDirectory ?? (await projectDirectory(options.cwd, command.directory))
       // The plugin reads the same files: an invalid config fails here, with the file and field named.
       const { config } = await loadConfig({ directory, env: options.env })
       missions = missionsDirectory(directory, config.missionDirectory)

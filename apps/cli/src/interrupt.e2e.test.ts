@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { baseOpencodeConfig, startScriptedModel, type ScriptedModel } from '@opencode-orchestrator/testing'
+import { listDescendants } from './opencode-process'
+import { isAlive, parseJsonLines, startCli, type CliRun } from './test-support/cli-process'
+import { createUserSetup, type UserSetup } from './test-support/user-setup'
+
+/*
+ * Ctrl-C in the middle of a mission: the built CLI as a child process, two
+ * workers whose model calls hang and a background `sleep`. SIGINT must stop the
+ * mission the way /stop does, then take down the server's whole process group:
+ * exit 130 and not one process left.
+ */
+
+let model: ScriptedModel
+let setup: UserSetup | undefined
+let cli: CliRun | undefined
+
+beforeAll(async () => {
+  model = await startScriptedModel()
+})
+
+afterAll(async () => {
+  if (cli !== undefined && isAlive(cli.pid)) cli.child.kill('SIGKILL')
+  setup?.dispose()
+  await model?.close()
+})
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const started = Date.now()
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not reached within ${timeoutMs} ms.\nstdout:\n${cli?.stdout().slice(-3000)}\nstderr:\n${cli?.stderr().slice(-3000)}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+function backgroundJobPid(): number | undefined {
+  for (const request of model.requests) {
+    for (const result of request.summary?.toolResults ?? []) {
+      const match = /Started bg_\S+ \(pid (\d+)\)/.exec(result.content)
+      if (match) return Number(match[1])
+    }
+  }
+  return undefined
+}
+
+describe('orchestrator run, then Ctrl-C', () => {
+  it('stops the mission like /stop, shuts the server group down, leaves no process, exits 130', async () => {
+    model.addRule({
+      name: 'commander',
+      match: { system: 'You are the Commander' },
+      respond: (request) =>
+        request.lastRole === 'tool'
+          ? { text: 'Two workers and the build are running.' }
+          : {
+              toolCalls: [
+                { name: 'orchestrator_delegate', arguments: { agent: 'worker', title: 'w1', prompt: 'Work on part 1' } },
+                { name: 'orchestrator_delegate', arguments: { agent: 'worker', title: 'w2', prompt: 'Work on part 2' } },
+                { name: 'orchestrator_bg_run', arguments: { command: 'sleep 300' } },
+              ],
+            },
+    })
+    // Workers never answer: their model calls stay open until the stop cuts them.
+    model.addRule({ name: 'worker', match: { system: 'You are a Worker' }, respond: { hang: true } })
+    const { plugin: _plugin, ...config } = baseOpencodeConfig({ modelBaseURL: model.baseURL })
+    setup = await createUserSetup({ userConfig: { ...config, permission: { bash: 'allow' } } })
+
+    cli = startCli(['run', 'Build it all at once', '--json'], { env: setup.env, cwd: setup.project })
+    const start = JSON.parse(await cli.waitForLine((line) => line.includes('"type":"mission-start"'), 'mission-start')) as { server: { pid: number } }
+    const serverPid = start.server.pid
+    await until(() => model.requests.filter((request) => request.rule === 'worker').length === 2 && backgroundJobPid() !== undefined, 30_000, 'two workers and the background job running')
+    const jobPid = backgroundJobPid()!
+    const everything = [serverPid, ...listDescendants(cli.pid)]
+    expect(everything).toContain(jobPid)
+    expect(everything.every(isAlive)).toBe(true)
+
+    cli.child.kill('SIGINT')
+    const exitCode = await cli.exited
+    expect(exitCode, cli.stderr()).toBe(130)
+
+    // Stopped through /stop: the journal says so, the hanging model calls were cut.
+    const lines = parseJsonLines(cli.stdout())
+    const end = lines.at(-1)!
+    expect(end).toMatchObject({ type: 'mission-end', state: 'stopped', exitCode: 130 })
+    expect(String(end.reason)).toContain('/stop')
+    expect(model.requests.filter((request) => request.rule === 'worker').every((request) => request.closedEarly === true || request.endedAt !== undefined)).toBe(true)
+
+    // Nothing is left: not the server, not its children, not the background job.
+    await until(() => !everything.some(isAlive), 5_000, `processes gone (still alive: ${everything.filter(isAlive).join(', ')})`)
+    expect(everything.filter(isAlive)).toEqual([])
+  })
+})
