@@ -99,7 +99,11 @@ export interface JournalProblem {
 }
 
 export interface MissionJournal {
-  /** Persists the record. Writes of one mission are serialised and coalesced: the latest state always lands. */
+  /**
+   * Persists the record. Writes of one mission are serialised and coalesced: the latest state always
+   * lands. The record is serialised when it is written, not when `save` is called, so a burst of saves
+   * (every token update of a busy mission) costs one serialisation per write.
+   */
   save(record: MissionRecord): void
   /** Resolves once every requested write has landed. */
   flush(): Promise<void>
@@ -151,8 +155,8 @@ export function parseMissionJournal(content: string, file: string): MissionRecor
 
 export function createMissionJournal({ storage, clock, logger, directory = 'missions' }: CreateMissionJournalOptions): MissionJournal {
   const pathOf = (missionId: string) => `${directory}/${missionId}.json`
-  /** Latest unsaved content per mission, and the write chain per mission. */
-  const pending = new Map<string, string>()
+  /** Record to write per mission (serialised at write time), and the write chain per mission. */
+  const pending = new Map<string, MissionRecord>()
   const chains = new Map<string, Promise<void>>()
 
   /**
@@ -163,17 +167,17 @@ export function createMissionJournal({ storage, clock, logger, directory = 'miss
    */
   const drain = async (missionId: string): Promise<void> => {
     for (;;) {
-      const content = pending.get(missionId)
-      if (content === undefined) {
+      const record = pending.get(missionId)
+      if (record === undefined) {
         chains.delete(missionId)
         return
       }
       pending.delete(missionId)
       try {
-        await storage.write(pathOf(missionId), content)
+        await storage.write(pathOf(missionId), JSON.stringify(record, null, 2))
       } catch (error) {
-        // Keep the newest content queued unless something newer arrived meanwhile, so the next save retries it.
-        if (!pending.has(missionId)) pending.set(missionId, content)
+        // Keep the record queued unless something newer arrived meanwhile, so the next save retries it.
+        if (!pending.has(missionId)) pending.set(missionId, record)
         chains.delete(missionId)
         logger.log('error', 'mission journal write failed', { missionId, error: errorMessage(error) })
         return
@@ -183,7 +187,7 @@ export function createMissionJournal({ storage, clock, logger, directory = 'miss
 
   return {
     save(record) {
-      pending.set(record.id, JSON.stringify(record, null, 2))
+      pending.set(record.id, record)
       if (chains.has(record.id)) return
       // Registered before the drain runs, so a storage that throws synchronously cannot leave a stale chain behind.
       chains.set(record.id, Promise.resolve().then(() => drain(record.id)))

@@ -241,7 +241,7 @@ describe('work that ends without waking the root still moves the mission', () =>
 
   it('a grandchild that ends after its parent task makes the idle root evaluate again', async () => {
     const harness = createMissionHarness({ continuation: { cooldownMs: 0 } })
-    harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'delegated' })
+    harness.host.onAgent('commander', [{ steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'delegated' }, { reply: 'next' }])
     // The worker hands a part to a helper and ends its own turn long before the helper does.
     harness.host.onAgent('worker', [{ steps: [{ tool: 'orchestrator_delegate', durationMs: 100 }], durationMs: 900, reply: 'worker done' }, { reply: 'read the helper' }])
     harness.host.onAgent('helper', { durationMs: 10_000, reply: 'helper done' })

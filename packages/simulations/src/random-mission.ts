@@ -332,10 +332,17 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
     const now = event.status.type !== 'idle'
     if (busy.get(event.sessionId)?.busy !== now) busy.set(event.sessionId, { busy: now, since: clock.now() })
   })
+  /** Every session on this host belongs to the mission (the root and its descendants). */
+  const sessionIds = new Set<string>()
+  host.subscribe((event) => {
+    if (event.type === 'session-create') sessionIds.add(event.session.id)
+  })
   let endCallIndex: number | undefined
+  let endAt: number | undefined
   harness.bus.on('mission-transition', ({ to }) => {
     if (!isMissionFinal(to) || endCallIndex !== undefined) return
     endCallIndex = host.calls.length
+    endAt = clock.now()
     busyAtEnd = new Map(busy)
   })
   harness.bus.on('mission-seal', ({ todos }) => {
@@ -371,37 +378,39 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
       return running
     },
     step() {
-      const current = mission()!
-      const final = isMissionFinal(current.state)
-      if (!final) {
-        // Paused for the user: maybe they resume it after a while.
-        if (current.pausedReason !== undefined && pausedSince === undefined) {
-          pausedSince = clock.now()
-          if (resumeAfterPause !== undefined) {
-            clock.setTimeout(() => {
-              const latest = mission()
-              if (latest && !isMissionFinal(latest.state) && latest.pausedReason !== undefined) {
-                userActions.push({ at: clock.now(), what: 'resume' })
-                engine.resumeMission(missionId)
+      // Read the engine's state only when the mission is quiet: a snapshot per timer would dominate the run.
+      if (endAt === undefined) {
+        const quiet = [...sessionIds].every((sessionId) => !host.isBusy(sessionId)) && harness.engineTimerCount() <= 1
+        if (!quiet) pausedSince = undefined
+        else {
+          const current = mission()!
+          if (current.pausedReason !== undefined) {
+            // Paused for the user: maybe they resume it after a while.
+            if (pausedSince === undefined) {
+              pausedSince = clock.now()
+              if (resumeAfterPause !== undefined) {
+                clock.setTimeout(() => {
+                  const latest = mission()
+                  if (latest && !isMissionFinal(latest.state) && latest.pausedReason !== undefined) {
+                    userActions.push({ at: clock.now(), what: 'resume' })
+                    engine.resumeMission(missionId)
+                  }
+                }, resumeAfterPause)
               }
-            }, resumeAfterPause)
+            }
+          } else if (!dormantReported) {
+            // Dormant: nothing running on the host, no engine timer but the wall clock, and not waiting for the user.
+            dormantReported = true
+            violate(`dormant in state ${current.state}: no turn running, no timer pending, not paused (todos ${current.todos.map((todo) => `${todo.id}:${todo.status}${todo.evidence ? '+' : ''}`).join(' ')})`)
           }
         }
-        if (current.pausedReason === undefined) pausedSince = undefined
-        // Dormant: nothing running on the host, no engine timer but the wall clock, and not waiting for the user.
-        const hostIdle = current.sessions.every((session) => !host.isBusy(session.sessionId))
-        if (!dormantReported && hostIdle && harness.engineTimerCount() <= 1 && current.pausedReason === undefined) {
-          dormantReported = true
-          violate(`dormant in state ${current.state}: no turn running, no timer pending, not paused (todos ${current.todos.map((todo) => `${todo.id}:${todo.status}${todo.evidence ? '+' : ''}`).join(' ')})`)
-        }
-      }
-      if (final && !endChecked) {
+      } else if (!endChecked) {
         // Checked after the end's promise chains settled: the aborts have been answered by now.
         endChecked = true
-        const stillBusy = current.sessions.filter((session) => host.isBusy(session.sessionId)).map((session) => session.sessionId)
-        if (stillBusy.length > 0) violate(`sessions still running after the mission ${current.state}: ${stillBusy.join(', ')}`)
+        const stillBusy = [...sessionIds].filter((sessionId) => host.isBusy(sessionId))
+        if (stillBusy.length > 0) violate(`sessions still running after the mission ended: ${stillBusy.join(', ')}`)
       }
-      const limit = final ? (current.end?.at ?? clock.now()) + AFTER_END_WATCH_MS : horizon
+      const limit = endAt === undefined ? horizon : endAt + AFTER_END_WATCH_MS
       const due = clock.nextDueAt()
       if (due === undefined || due > limit) {
         running = false
