@@ -77,6 +77,22 @@ export function listDescendants(pid: number): number[] {
   return found
 }
 
+/** Alive and not a zombie (a killed process whose parent has not reaped it yet is gone for our purposes). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    // No /proc (macOS): signal 0 said it exists.
+    return true
+  }
+}
+
 function kill(target: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(target, signal)
@@ -166,8 +182,12 @@ export async function startOpencodeProcess(options: StartOpencodeProcessOptions)
       kill(-pid, 'SIGKILL')
       await exited
       // Processes that left the group (background jobs lead groups of their own) are still its descendants' pids.
-      for (const descendant of seenDescendants) kill(descendant, 'SIGKILL')
+      const leftovers = seenDescendants.filter((descendant) => kill(descendant, 'SIGKILL'))
       guard?.kill('SIGKILL')
+      // A kill is delivered asynchronously: wait (briefly) until they are really gone before saying so.
+      for (let attempt = 0; attempt < 50 && leftovers.some(isRunning); attempt++) {
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, 20))
+      }
       process.removeListener('exit', onExit)
     })()
     return stopping

@@ -153,6 +153,19 @@ describe('createProgressTracker', () => {
     expect(tracker.endReason).toBe('auth failed for fake')
   })
 
+  it('reports files written and commands started by mission sessions, once per call', () => {
+    const tracker = createProgressTracker({ startedAt: 0, directory: '/work/demo' })
+    tracker.applyJournal(missionRecord({ sessions: [{ sessionId: 'ses_root', agent: 'commander', depth: 0 }, { sessionId: 'ses_w', agent: 'worker', depth: 1 }] }))
+    const toolPart = (sessionID: string, callID: string, tool: string, status: string, input: Record<string, unknown>) =>
+      ({ id: 'evt', type: 'message.part.updated', properties: { sessionID, time: 1, part: { id: `prt_${callID}`, sessionID, messageID: 'msg', type: 'tool', callID, tool, state: { status, input, output: '', title: '', metadata: {}, time: { start: 1, end: 2 } } } } }) as OpencodeEvent
+    expect(tracker.applyEvent(toolPart('ses_w', 'c1', 'write', 'running', { filePath: '/work/demo/src/a.mjs' }))).toEqual([])
+    expect(tracker.applyEvent(toolPart('ses_w', 'c1', 'write', 'completed', { filePath: '/work/demo/src/a.mjs' }))).toEqual([{ type: 'tool', tool: 'write', sessionId: 'ses_w', agent: 'worker', target: 'src/a.mjs' }])
+    expect(tracker.applyEvent(toolPart('ses_w', 'c1', 'write', 'completed', { filePath: '/work/demo/src/a.mjs' }))).toEqual([])
+    expect(tracker.applyEvent(toolPart('ses_root', 'c2', 'orchestrator_bg_run', 'completed', { command: 'node --test' }))).toEqual([{ type: 'tool', tool: 'orchestrator_bg_run', sessionId: 'ses_root', agent: 'commander', target: 'node --test' }])
+    expect(tracker.applyEvent(toolPart('ses_root', 'c3', 'read', 'completed', { filePath: '/x' }))).toEqual([])
+    expect(tracker.applyEvent(toolPart('ses_elsewhere', 'c4', 'write', 'completed', { filePath: '/x' }))).toEqual([])
+  })
+
   it('has a progress key that ignores the passing of time', () => {
     const tracker = createProgressTracker({ startedAt: 0 })
     const before = tracker.progressKey()

@@ -1,9 +1,18 @@
+import { relative } from 'node:path'
 import type { Event as OpencodeEvent } from '@opencode-ai/sdk/v2'
 import { isMissionFinal, isTaskFinal, type MissionRecord, type MissionState, type Task } from '@opencode-orchestrator/core'
 import type { ProgressSnapshot, RunEvent } from './run-event'
 
 /** Toast titles of the plugin's terminal notices (`Mission sealed`, optionally `· <goal>`). */
 const TERMINAL_TOAST = /^Mission (sealed|stopped|failed)\b/
+
+/** Tool calls worth a line of their own: files changed and commands run. */
+const NOTABLE_TOOLS: Readonly<Record<string, 'filePath' | 'command'>> = {
+  write: 'filePath',
+  edit: 'filePath',
+  bash: 'command',
+  orchestrator_bg_run: 'command',
+}
 
 export interface ProgressTracker {
   /** Folds in a journal read; returns the task and mission events it implies. */
@@ -34,7 +43,7 @@ interface TrackedTask {
  * The progress model: journal reads plus OpenCode events in, display state and
  * `--json` events out. No I/O and no clock of its own, so it is fully testable.
  */
-export function createProgressTracker({ startedAt }: { startedAt: number }): ProgressTracker {
+export function createProgressTracker({ startedAt, directory }: { startedAt: number; /** The project: file paths are shown relative to it. */ directory?: string }): ProgressTracker {
   let record: MissionRecord | undefined
   let toastEnd: string | undefined
   const tasks = new Map<string, TrackedTask>()
@@ -43,6 +52,7 @@ export function createProgressTracker({ startedAt }: { startedAt: number }): Pro
   const messageTokens = new Map<string, Map<string, number>>()
   const retrying = new Map<string, number>()
   let recoveryNotices = 0
+  const reportedCalls = new Set<string>()
 
   const liveTokens = () => {
     let sum = 0
@@ -134,6 +144,17 @@ export function createProgressTracker({ startedAt }: { startedAt: number }): Pro
           if (retrying.get(sessionID) === status.attempt) return []
           retrying.set(sessionID, status.attempt)
           return [{ type: 'recovery', source: 'host-retry', sessionId: sessionID, attempt: status.attempt, message: status.message }]
+        }
+        case 'message.part.updated': {
+          const part = event.properties.part
+          if (part.type !== 'tool' || part.state.status !== 'completed' || !sessions.has(part.sessionID)) return []
+          const field = NOTABLE_TOOLS[part.tool]
+          const value = field === undefined ? undefined : part.state.input[field]
+          if (typeof value !== 'string' || reportedCalls.has(part.callID)) return []
+          reportedCalls.add(part.callID)
+          const agent = record?.sessions.find((session) => session.sessionId === part.sessionID)?.agent
+          const target = field === 'filePath' && directory !== undefined && value.startsWith(directory) ? relative(directory, value) : value
+          return [{ type: 'tool', tool: part.tool, sessionId: part.sessionID, ...(agent !== undefined ? { agent } : {}), target }]
         }
         case 'session.idle': {
           retrying.delete(event.properties.sessionID)

@@ -52,6 +52,8 @@ describe('progress view', () => {
     expect(renderEventLine({ type: 'task-end', taskId: 'task_1', agent: 'worker', title: 't1', status: 'completed', durationMs: 1_200 }, plain)).toBe('✔ worker task_1 t1 (1.2 s)')
     expect(renderEventLine({ type: 'task-end', taskId: 'task_2', agent: 'worker', title: 't2', status: 'failed', error: '401' }, plain)).toBe('✖ worker task_2 t2 — failed: 401')
     expect(renderEventLine({ type: 'recovery', source: 'host-retry', attempt: 2, message: 'Rate limited' }, plain)).toBe('↻ model call retried (attempt 2): Rate limited')
+    expect(renderEventLine({ type: 'tool', tool: 'write', sessionId: 's', agent: 'worker', target: 'src/a.mjs' }, plain)).toBe('  ✎ worker wrote src/a.mjs')
+    expect(renderEventLine({ type: 'tool', tool: 'orchestrator_bg_run', sessionId: 's', target: 'node --test' }, plain)).toBe('  ⚙ background: node --test')
     expect(renderEventLine({ type: 'progress', ...snapshot }, plain)).toBeUndefined()
   })
 

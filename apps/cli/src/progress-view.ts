@@ -80,6 +80,12 @@ export function renderEventLine(event: RunEvent, colors: Palette): string | unde
       if (event.status === 'completed') return `${colors.green('✔')} ${event.agent} ${colors.dim(event.taskId)} ${event.title}${took}`
       return `${colors.red('✖')} ${event.agent} ${colors.dim(event.taskId)} ${event.title} — ${event.status}${event.error ? `: ${event.error}` : ''}${took}`
     }
+    case 'tool': {
+      const who = event.agent === undefined ? '' : `${event.agent} `
+      if (event.tool === 'write' || event.tool === 'edit') return `  ${colors.magenta('✎')} ${colors.dim(who)}${event.tool === 'write' ? 'wrote' : 'edited'} ${event.target}`
+      if (event.tool === 'orchestrator_bg_run') return `  ${colors.magenta('⚙')} ${colors.dim(who)}background: ${event.target}`
+      return `  ${colors.magenta('$')} ${colors.dim(who)}${event.target}`
+    }
     case 'recovery':
       return event.source === 'host-retry'
         ? `${colors.yellow('↻')} model call retried (attempt ${event.attempt ?? '?'}): ${event.message}`

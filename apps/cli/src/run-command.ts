@@ -98,7 +98,6 @@ async function checkServer(options: { client: OpencodeClient; server: OpencodePr
 export async function runCommand(options: RunCommandOptions): Promise<number> {
   const { command, clock, logger, reporter, interrupt } = options
   const startedAt = clock.now()
-  const tracker = createProgressTracker({ startedAt })
   // The user's input first: a wrong --dir is reported before anything is resolved or started.
   const userDirectory = command.demo ? undefined : await projectDirectory(options.cwd, command.directory)
   const pluginUrl = resolvePluginUrl(options.resolveFrom)
@@ -135,6 +134,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
       env = runEnvironment(options.env, { pluginUrl, ...(command.model !== undefined ? { model: command.model } : {}) })
     }
 
+    const tracker = createProgressTracker({ startedAt, directory })
     reporter.note(`Starting OpenCode ${binary.version}…`)
     server = await startOpencodeProcess({ binary: binary.path, directory, env, clock, logger, signal: interrupt, ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}) })
     const client = createOpencodeClient({ baseUrl: server.url, directory })

@@ -46,6 +46,16 @@ export type RunEvent =
   | { type: 'task-start'; taskId: string; agent: string; title: string; todoIds: string[]; sessionId?: string }
   | { type: 'task-end'; taskId: string; agent: string; title: string; status: TaskStatus; error?: string; durationMs?: number }
   | {
+      type: 'tool'
+      /** `write` / `edit` (a file changed), `bash`, `orchestrator_bg_run` (a background command started). */
+      tool: string
+      sessionId: string
+      /** The agent of the session, when the journal already names it. */
+      agent?: string
+      /** The file (relative to the project) or the command. */
+      target: string
+    }
+  | {
       type: 'recovery'
       /** `host-retry`: OpenCode retries a model call; `orchestrator`: the plugin's recovery notice. */
       source: 'host-retry' | 'orchestrator'
