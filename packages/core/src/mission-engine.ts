@@ -84,6 +84,11 @@ export interface StopMissionOptions {
   /** `failed` for fatal errors; default `stopped`. */
   outcome?: 'stopped' | 'failed'
   budget?: BudgetName
+  /**
+   * The session whose error ends the mission (e.g. a Worker whose provider rejected the API key):
+   * its task is recorded as failed with this error, not as cancelled by the stop.
+   */
+  cause?: { sessionId: string; error: { code: string; message: string } }
 }
 
 export interface ResumeReport {
@@ -114,6 +119,11 @@ export interface MissionEngine {
   missionForSession(sessionId: string): MissionSnapshot | undefined
   /** Role of a session inside its mission. */
   sessionRole(sessionId: string): MissionSession | undefined
+  /**
+   * The state of the mission a session belongs to, without copying the mission record:
+   * for hot paths (the guard runs on every tool call) where `missionForSession` is too dear.
+   */
+  missionStateOf(sessionId: string): { missionId: string; state: MissionState; endReason?: string } | undefined
   listMissions(): MissionSnapshot[]
   getTask(taskId: string): Task | undefined
   /** Stops listening, clears timers and waits for the journal. Missions stay journaled for the next start. */
@@ -915,8 +925,24 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   const stopMission = async (missionId: string, stop: StopMissionOptions) => {
     const runtime = requireMission(missionId)
     if (isMissionFinal(runtime.record.state)) return
+    if (stop.cause) failCause(runtime, stop.cause)
     finish(runtime, stop.outcome ?? 'stopped', stop.reason, stop.budget)
     await runtime.abortsDone
+  }
+
+  /** Records the task of the session that ended the mission as failed; no wake (the mission is ending). */
+  const failCause = (runtime: MissionRuntime, cause: NonNullable<StopMissionOptions['cause']>) => {
+    const task = runtime.record.tasks.find((item) => item.sessionId === cause.sessionId && LIVE.has(item.status))
+    if (!task) return
+    task.status = 'failed'
+    task.endedAt = clock.now()
+    task.error = { ...cause.error }
+    runtime.tickets.get(task.id)?.cancel('task failed')
+    runtime.tickets.delete(task.id)
+    runtime.leases.get(task.id)?.release()
+    runtime.leases.delete(task.id)
+    runtime.silentTasks.delete(task.id)
+    bus.emit('task-end', { task: { ...task } })
   }
 
   return {
@@ -1091,6 +1117,11 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       const runtime = runtimeForSession(sessionId)
       const role = runtime ? sessionOf(runtime, sessionId) : undefined
       return role ? { ...role } : undefined
+    },
+    missionStateOf: (sessionId) => {
+      const record = runtimeForSession(sessionId)?.record
+      if (!record) return undefined
+      return { missionId: record.id, state: record.state, ...(record.end ? { endReason: record.end.reason } : {}) }
     },
     listMissions: () => [...missions.values()].map(snapshot),
     getTask: (taskId) => {

@@ -305,10 +305,11 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         // Hot path: a map lookup for sessions outside a mission, nothing else.
         const role = engine.sessionRole(toolInput.sessionID)
         if (!role) return
-        const mission = engine.missionForSession(toolInput.sessionID)
+        // Not `missionForSession`: it copies the whole mission record, on every tool call.
+        const mission = engine.missionStateOf(toolInput.sessionID)
         if (!mission) return
         if (isMissionFinal(mission.state)) {
-          throw new Error(`The mission has ended (${mission.state}: ${mission.end?.reason ?? ''}). Stop working and end your turn.`)
+          throw new Error(`The mission has ended (${mission.state}: ${mission.endReason ?? ''}). Stop working and end your turn.`)
         }
         const verdict = loopBreaker.check(toolInput.sessionID, toolInput.tool, output.args)
         if (verdict.type === 'block') {
@@ -317,9 +318,9 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           )
         }
         if (verdict.type === 'stop') {
-          const task = role.taskId ? mission.tasks.find((item) => item.id === role.taskId) : undefined
+          const task = role.taskId ? engine.getTask(role.taskId) : undefined
           if (task) await engine.cancelTask(task.id, `stopped by the loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row`)
-          else await engine.stopMission(mission.id, { reason: `the Commander repeated the same ${toolInput.tool} call ${verdict.repeats} times in a row` })
+          else await engine.stopMission(mission.missionId, { reason: `the Commander repeated the same ${toolInput.tool} call ${verdict.repeats} times in a row` })
           throw new Error('Loop breaker: stopped after repeating the same call. End your turn.')
         }
       },

@@ -41,5 +41,16 @@ describe('a fatal error in one child ends the mission', () => {
       [other!.id, 'cancelled'],
     ])
     expect(harness.eventsOf('mission-fail')).toEqual([{ missionId, reason: AUTH }])
+    // The cheap state lookup (the tool guard's hot path) agrees for the root and for a child.
+    expect(harness.engine.missionStateOf(rootSessionId)).toEqual({ missionId, state: 'failed', endReason: AUTH })
+    expect(harness.engine.missionStateOf(other!.sessionId!)).toEqual({ missionId, state: 'failed', endReason: AUTH })
+    expect(harness.engine.missionStateOf('ses_not_in_a_mission')).toBeUndefined()
+  })
+
+  it('missionStateOf follows a live mission without copying it', async () => {
+    const harness = createMissionHarness()
+    harness.host.onAgent('commander', { hang: true })
+    const { missionId, rootSessionId } = await harness.startMission()
+    expect(harness.engine.missionStateOf(rootSessionId)).toEqual({ missionId, state: 'planning' })
   })
 })
