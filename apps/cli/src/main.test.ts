@@ -84,6 +84,11 @@ describe('main', () => {
     expect(lines.map((line) => line.type)).toEqual(['mission', 'problem'])
   })
 
+  it('status and report of a --dir that does not exist exit 64', async () => {
+    expect((await run(['status', '--dir', 'nowhere'])).code).toBe(64)
+    expect((await run(['report', 'mission_a', '--dir', 'nowhere'])).stderr).toContain('is not a directory')
+  })
+
   it('status of a project without missions says how to start one', async () => {
     const { code, stdout } = await run(['status', '--dir', project])
     expect(code).toBe(0)

@@ -153,6 +153,8 @@ export async function runMission(options: RunMissionOptions): Promise<MissionOut
       }
     })()
   })
+  // A stream that breaks after the race below is settled is handled by serverExited; never an unhandled rejection.
+  connected.catch(() => undefined)
   let connectTimer: ReturnType<Clock['setTimeout']> | undefined
   await Promise.race([
     connected,

@@ -1,5 +1,3 @@
-import { stat } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2'
 import { OrchestratorError, errorMessage, isMissionFinal, type Clock, type HostMessage, type Logger, type MissionRecord } from '@opencode-orchestrator/core'
 import { loadConfig, toHostMessage } from '@opencode-orchestrator/opencode'
@@ -12,6 +10,7 @@ import { missionFiles, missionsDirectory } from './mission-files'
 import { writeMissionReport } from './mission-report'
 import { runMission, type MissionOutcome } from './mission-run'
 import { chooseModel } from './model-selection'
+import { projectDirectory } from './project-directory'
 import { startOpencodeProcess, type OpencodeProcess } from './opencode-process'
 import { resolvePluginUrl } from './plugin-location'
 import { createProgressTracker } from './progress-tracker'
@@ -35,24 +34,6 @@ export interface RunCommandOptions {
   resolveFrom: string
   /** OpenCode start-up limit. Default 60 s. */
   startTimeoutMs?: number
-}
-
-async function projectDirectory(cwd: string, directory: string | undefined): Promise<string> {
-  const path = resolve(cwd, directory ?? '.')
-  let isDirectory = false
-  try {
-    isDirectory = (await stat(path)).isDirectory()
-  } catch {
-    isDirectory = false
-  }
-  if (!isDirectory) {
-    throw new OrchestratorError({
-      code: 'invalid-argument',
-      message: `--dir ${directory ?? '.'}: ${path} is not a directory. Pass the project's folder (it must exist).`,
-      details: { field: 'dir', value: directory },
-    })
-  }
-  return path
 }
 
 async function fetchMessages(client: OpencodeClient, record: MissionRecord, logger: Logger): Promise<Record<string, HostMessage[]>> {

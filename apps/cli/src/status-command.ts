@@ -1,9 +1,9 @@
-import { resolve } from 'node:path'
 import type { Clock } from '@opencode-orchestrator/core'
 import { loadConfig } from '@opencode-orchestrator/opencode'
 import type { StatusCommand } from './cli-arguments'
 import { EXIT_CODES } from './exit-codes'
 import { missionsDirectory } from './mission-files'
+import { projectDirectory } from './project-directory'
 import { listMissionJournals } from './mission-journals'
 import { renderMissionList, summarizeMission } from './mission-list'
 import type { Palette } from './progress-view'
@@ -25,7 +25,7 @@ export interface StatusCommandOptions {
  * the readable ones are still listed.
  */
 export async function statusCommand({ command, env, cwd, clock, stdout, stderr, colors }: StatusCommandOptions): Promise<number> {
-  const directory = resolve(cwd, command.directory ?? '.')
+  const directory = await projectDirectory(cwd, command.directory)
   const { config } = await loadConfig({ directory, env })
   const missions = missionsDirectory(directory, config.missionDirectory)
   const { missions: records, problems } = await listMissionJournals(missions)
