@@ -232,10 +232,14 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     runtime.record.sessions.find((session) => session.sessionId === sessionId)
   const taskOf = (runtime: MissionRuntime, taskId: string) => runtime.record.tasks.find((task) => task.id === taskId)
   const liveTasks = (runtime: MissionRuntime) => runtime.record.tasks.filter((task) => LIVE.has(task.status))
+  // After dispose nothing may act: a check still in flight, or a host event delivered to the
+  // listener list it was emitted to, would prompt sessions and overwrite the journal of the
+  // engine that adopted the mission (a restart in the same process).
   const isStale = (runtime: MissionRuntime, generation: number) =>
-    runtime.record.generation !== generation || isMissionFinal(runtime.record.state) || missions.get(runtime.record.id) !== runtime
+    disposed || runtime.record.generation !== generation || isMissionFinal(runtime.record.state) || missions.get(runtime.record.id) !== runtime
 
   const persist = (runtime: MissionRuntime) => {
+    if (disposed) return
     runtime.record.updatedAt = clock.now()
     journal.save(runtime.record)
   }
@@ -330,6 +334,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   // ------------------------------------------------------------ prompting
 
   const promptSession = (runtime: MissionRuntime, sessionId: string, text: string, agent?: string) => {
+    if (disposed) return
     const entry = track(runtime, sessionId)
     entry.activity++
     entry.promptInFlight = true
@@ -465,7 +470,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     const activity = entry.activity
     background('child check', { missionId: runtime.record.id, sessionId }, async () => {
       const messages = await host.sessions.messages(sessionId, { limit: MESSAGE_WINDOW })
-      if (entry.activity !== activity || entry.busy) return
+      if (disposed || entry.activity !== activity || entry.busy) return
       const last = lastAssistant(messages)
       if (isTaskFinal(task)) {
         // A late result after a cancel is recorded, never acted upon.
@@ -712,6 +717,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   // ------------------------------------------------------------ host events
 
   const onHostEvent = (event: HostEvent) => {
+    if (disposed) return
     switch (event.type) {
       case 'session-status': {
         const runtime = runtimeForSession(event.sessionId)
@@ -755,6 +761,9 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
           if (runtime.syntheticRootMessages > 0) runtime.syntheticRootMessages--
           else if (!isMissionFinal(runtime.record.state)) {
             runtime.userMessage = true
+            // Journaled at once, so a restart does not forget that the user took over.
+            runtime.record.pausedReason = 'paused: you wrote to the mission session; it carries on once you resume it'
+            persist(runtime)
             logger.log('info', 'the user wrote to the root session; the loop pauses after this turn', { missionId: runtime.record.id })
           }
           return
@@ -876,6 +885,8 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     const rootEntry = track(runtime, record.rootSessionId)
     rootEntry.busy = (statuses[record.rootSessionId]?.type ?? 'idle') !== 'idle'
     runtime.lastEvaluatedTurnId = undefined
+    // A mission the user paused stays paused across a restart.
+    runtime.userMessage = record.pausedReason !== undefined
     armWallTimer(runtime)
     for (const task of record.tasks) {
       if (task.status === 'queued') dispatch(runtime, task)
@@ -884,11 +895,16 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         if (entry && !entry.busy) checkChild(runtime, task.sessionId, { adopting: true })
       }
     }
+    // Wakes journaled for child sessions (a grandchild ended while its parent worked): the idle that
+    // would have sent them may have come while no engine listened, and wake timers are not journaled.
+    for (const parentSessionId of Object.keys(record.pendingWakes)) {
+      if (parentSessionId !== record.rootSessionId) maybeWake(runtime, parentSessionId)
+    }
     if (!rootEntry.busy && !liveTasks(runtime).some((task) => task.parentSessionId === record.rootSessionId)) {
       const pending = record.pendingWakes[record.rootSessionId]
       if (pending && pending.length > 0) sendWake(runtime, record.rootSessionId)
       else checkRoot(runtime, { adopting: true })
-    }
+    } else maybeWake(runtime, record.rootSessionId) // re-arms the bound on how long a busy root keeps its wake waiting
     logger.log('info', 'mission adopted after restart', { missionId: record.id, state: record.state })
     return 'adopted'
   }
@@ -916,7 +932,13 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
 
   // ------------------------------------------------------------ public API
 
+  /** A disposed engine journals nothing more: a change made through it would be lost without a word. */
+  const requireLive = () => {
+    if (disposed) throw new OrchestratorError({ code: 'disposed', message: 'The mission engine was disposed (OpenCode is shutting down or restarting); the change was not made. Try again once it is back.' })
+  }
+
   const requireMission = (missionId: string): MissionRuntime => {
+    requireLive()
     const runtime = missions.get(missionId)
     if (!runtime) throw new OrchestratorError({ code: 'mission-not-found', message: `No mission with id '${missionId}'.`, details: { missionId } })
     return runtime
@@ -1018,6 +1040,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     },
 
     delegate(request) {
+      requireLive()
       const runtime = runtimeForSession(request.sessionId)
       if (!runtime) {
         throw new OrchestratorError({ code: 'mission-not-found', message: `Session ${request.sessionId} is not part of a mission: start one with /task.`, details: { sessionId: request.sessionId } })

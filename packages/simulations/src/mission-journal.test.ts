@@ -10,12 +10,13 @@ async function journalWithOneMission() {
   const host = createFakeHost({ clock })
   const storage = createMemoryStorage()
   const first = createMissionHarness({ clock, host, storage })
-  host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'waiting' })
+  host.onAgent('commander', [{ steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'waiting' }, { reply: 'noted' }])
   host.onAgent('worker', { durationMs: 600_000, reply: 'worker done' })
-  first.onTool('orchestrator_delegate', ({ sessionId }) => void first.engine.delegate({ sessionId, agent: 'worker', title: 'w', prompt: 'work' }))
+  const stopDelegating = first.onTool('orchestrator_delegate', ({ sessionId }) => void first.engine.delegate({ sessionId, agent: 'worker', title: 'w', prompt: 'work' }))
   const mission = await first.startMission()
   await first.advance(60_000)
   await first.engine.dispose()
+  stopDelegating()
   const content = (await storage.read(`missions/${mission.missionId}.json`))!
   return { clock, host, storage, mission, content }
 }

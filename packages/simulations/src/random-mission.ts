@@ -9,7 +9,7 @@ import {
   type Todo,
 } from '@opencode-orchestrator/core'
 import type { FakePromptContext, FakeToolStep, FakeTurn } from '@opencode-orchestrator/testing'
-import { createMissionHarness } from './create-mission-harness'
+import { createMissionHarness, type CreateMissionHarnessOptions, type MissionHarness } from './create-mission-harness'
 import { createSeededRandom } from './create-seeded-random'
 import { makeTodo } from './make-todo'
 
@@ -32,6 +32,8 @@ export interface RandomMissionResult {
   continuations: number
   /** Simulated ms from the mission's start to its end. */
   durationMs: number
+  /** Engines killed and replaced mid-mission (0 or 1). */
+  restarts: number
   /** With `trace: true`: the mission's host and engine events, one line each, to debug a seed. */
   trace?: string[]
 }
@@ -108,7 +110,7 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
   const hostFault = (what: string) => new OrchestratorError({ code: 'host-failed', message: `${what}: ECONNRESET (the host closed the connection)` })
   /** Prompts the host dropped: an attempted wake that failed loudly is not a lost one. */
   const droppedPrompts: Array<{ sessionId: string; text: string; at: number }> = []
-  const harness = createMissionHarness({
+  const harnessOptions: CreateMissionHarnessOptions = {
     recordEvents: false,
     wrapHost: (fake) => ({
       ...fake,
@@ -128,8 +130,13 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
       stagnationTurns: random.int(2, 4),
       wakeMaxWaitMs: random.pick([10 * SECOND, 60 * SECOND]),
     },
-  })
-  const { engine, host, clock } = harness
+  }
+  let harness = createMissionHarness(harnessOptions)
+  const { host, clock } = harness
+  /** The engine in charge; a restart replaces it (and the harness) with one adopting the mission from the journal. */
+  let engine = harness.engine
+  /** Harnesses of engines that were disposed by a restart: their logs and listener errors still count. */
+  const retired: MissionHarness[] = []
   const violations: string[] = []
   const violate = (text: string) => {
     if (violations.length < 20) violations.push(`${text} (at +${clock.now() - startedAt} ms)`)
@@ -302,13 +309,20 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
 
   // ------------------------------------------------------------------ the user
 
-  const userActions: Array<{ at: number; what: string }> = []
+  const userActions: Array<{ at: number; what: string; callIndex: number }> = []
+  /** Set while the user acts: the events of an Esc must reach an engine, not a restart in progress. */
+  let userActing = false
   const userAt = (delayMs: number, what: string, action: () => void) => {
     clock.setTimeout(() => {
       const current = mission()
       if (!current || isMissionFinal(current.state)) return
-      userActions.push({ at: clock.now(), what })
-      action()
+      userActions.push({ at: clock.now(), what, callIndex: host.calls.length })
+      userActing = true
+      try {
+        action()
+      } finally {
+        userActing = false
+      }
     }, delayMs)
   }
   if (random.chance(0.15)) {
@@ -339,16 +353,19 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
   })
   let endCallIndex: number | undefined
   let endAt: number | undefined
-  harness.bus.on('mission-transition', ({ to }) => {
-    if (!isMissionFinal(to) || endCallIndex !== undefined) return
-    endCallIndex = host.calls.length
-    endAt = clock.now()
-    busyAtEnd = new Map(busy)
-  })
-  harness.bus.on('mission-seal', ({ todos }) => {
-    const unverified = todos.filter((todo) => todo.status !== 'done' || !todo.evidence || todo.evidence.summary.trim() === '')
-    if (todos.length === 0 || unverified.length > 0) violate(`sealed with unverified todos: ${JSON.stringify(unverified.map((todo) => `${todo.id}:${todo.status}`))} of ${todos.length}`)
-  })
+  const observe = (bus: MissionHarness['bus']) => {
+    bus.on('mission-transition', ({ to }) => {
+      if (!isMissionFinal(to) || endCallIndex !== undefined) return
+      endCallIndex = host.calls.length
+      endAt = clock.now()
+      busyAtEnd = new Map(busy)
+    })
+    bus.on('mission-seal', ({ todos }) => {
+      const unverified = todos.filter((todo) => todo.status !== 'done' || !todo.evidence || todo.evidence.summary.trim() === '')
+      if (todos.length === 0 || unverified.length > 0) violate(`sealed with unverified todos: ${JSON.stringify(unverified.map((todo) => `${todo.id}:${todo.status}`))} of ${todos.length}`)
+    })
+    if (options.trace) bus.onAny((name, payload) => trace.push(`+${String(clock.now() - startedAt).padStart(8)} bus ${name} ${JSON.stringify(payload).slice(0, 200)}`))
+  }
   let pausedSince: number | undefined
   let dormantReported = false
   let endChecked = false
@@ -363,8 +380,29 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
       } else if (event.type === 'session-error') trace.push(`${at()} host ${event.sessionId} session-error ${event.error.name}`)
       else if (event.type === 'part-update' && event.part.kind === 'tool' && event.part.call.status === 'running') trace.push(`${at()} host ${event.part.sessionId} tool ${event.part.call.tool}`)
     })
-    harness.bus.onAny((name, payload) => trace.push(`${at()} bus ${name} ${JSON.stringify(payload).slice(0, 200)}`))
   }
+  observe(harness.bus)
+
+  // Kill and resume at a random moment: the engine is disposed while a host event is being delivered
+  // (its own checks may still be in flight) and a new engine adopts the mission from the journal.
+  const restartAt = random.chance(0.25) ? startedAt + random.int(SECOND, 10 * MINUTE) : undefined
+  let restarts = 0
+  const restart = async () => {
+    const old = harness
+    await old.engine.dispose()
+    retired.push(old)
+    harness = createMissionHarness({ ...harnessOptions, clock, host, storage: old.storage })
+    engine = harness.engine
+    observe(harness.bus)
+    if (options.trace) trace.push(`+${String(clock.now() - startedAt).padStart(8)} sim restart`)
+    const report = await engine.start()
+    if (!report.adopted.includes(missionId) && endAt === undefined) violate(`the restarted engine did not adopt the mission: ${JSON.stringify(report)}`)
+  }
+  host.subscribe((event) => {
+    if (event.type !== 'session-status' || restartAt === undefined || restarts > 0 || clock.now() < restartAt || endAt !== undefined || userActing) return
+    restarts++
+    void restart().catch((error: unknown) => violate(`restart failed: ${String(error)}`))
+  })
 
   const started = await harness.startMission({ budgets, goal: `random mission ${seed}` })
   missionId = started.missionId
@@ -392,7 +430,7 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
                 clock.setTimeout(() => {
                   const latest = mission()
                   if (latest && !isMissionFinal(latest.state) && latest.pausedReason !== undefined) {
-                    userActions.push({ at: clock.now(), what: 'resume' })
+                    userActions.push({ at: clock.now(), what: 'resume', callIndex: host.calls.length })
                     engine.resumeMission(missionId)
                   }
                 }, resumeAfterPause)
@@ -447,6 +485,12 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
         if (liveTasks.length > 0) violate(`tasks still live after the end: ${liveTasks.map((task) => task.id).join(', ')}`)
       }
 
+      // A message from the user pauses the loop: no continuation until the mission is resumed.
+      for (const continuation of continuations) {
+        const last = userActions.filter((action) => (action.what === 'message' || action.what === 'resume') && action.callIndex <= continuation.callIndex).at(-1)
+        if (last?.what === 'message') violate(`continuation at +${continuation.at - startedAt} ms after the user's message at +${last.at - startedAt} ms, without a resume`)
+      }
+
       // The user's Esc and /stop end the mission at once, with their reason.
       const firstStop = userActions.find((action) => action.what === 'esc' || action.what === 'stop')
       if (firstStop && end) {
@@ -487,9 +531,11 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
       }
 
       // Injected host faults are logged as errors, as they must be; anything else is a finding.
-      const errors = harness.logs.filter((entry) => entry.level === 'error' && !String(entry.fields['error']).includes('ECONNRESET'))
+      const harnesses = [...retired, harness]
+      const errors = harnesses.flatMap((each) => each.logs).filter((entry) => entry.level === 'error' && !String(entry.fields['error']).includes('ECONNRESET'))
       if (errors.length > 0) violate(`error logs: ${errors.map((entry) => `${entry.message} ${JSON.stringify(entry.fields)}`).join('; ')}`)
-      if (harness.listenerErrors.length > 0) violate(`bus listener errors: ${harness.listenerErrors.map(String).join('; ')}`)
+      const listenerErrors = harnesses.flatMap((each) => each.listenerErrors)
+      if (listenerErrors.length > 0) violate(`bus listener errors: ${listenerErrors.map(String).join('; ')}`)
       await harness.engine.dispose()
 
       return {
@@ -504,6 +550,7 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
         wakes: wakes.length,
         continuations: continuations.length,
         durationMs: (end?.at ?? clock.now()) - startedAt,
+        restarts,
         ...(options.trace ? { trace } : {}),
       }
     },
