@@ -151,6 +151,17 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     const docs = createDocsCache({ storage, clock, logger, limits: config.docsCache })
     const tools = createOrchestratorTools({ engine, todos, background, docs })
     const loopBreaker = createLoopBreaker()
+    // One entry per session that called a tool: drop it when the session's work ends, or it grows for the life of the server.
+    bus.on('task-end', ({ task }) => {
+      if (task.sessionId) loopBreaker.forget(task.sessionId)
+    })
+    const forgetRoot = ({ missionId }: { missionId: string }) => {
+      const rootSessionId = engine.getMission(missionId)?.rootSessionId
+      if (rootSessionId) loopBreaker.forget(rootSessionId)
+    }
+    bus.on('mission-seal', forgetRoot)
+    bus.on('mission-stop', forgetRoot)
+    bus.on('mission-fail', forgetRoot)
 
     /** Adds a message to a session without starting a turn (no model call). */
     const noteSession = async (sessionId: string, text: string) => {

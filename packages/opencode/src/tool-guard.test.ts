@@ -2,15 +2,20 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Hooks, PluginInput } from '@opencode-ai/plugin'
+import type { Hooks, PluginInput, ToolContext } from '@opencode-ai/plugin'
 import { createOrchestratorPlugin } from './orchestrator-plugin'
 
 /*
  * The plugin's `tool.execute.before` guard, driven in-process: what an agent
- * that repeats itself is told, and that sessions outside a mission pass.
+ * that repeats itself is told, that sessions outside a mission pass, and that
+ * the guard forgets a session once its work has ended.
  */
 
+type Tools = Record<string, { execute(args: Record<string, unknown>, context: ToolContext): Promise<string> }>
+
+/** The slice of OpenCode's v1 client the plugin uses here; child sessions are `ses_child_1`, `ses_child_2`, … */
 function fakeInput(directory: string, aborted: string[]): PluginInput {
+  let children = 0
   const ok = <T>(data: T) => Promise.resolve({ data, error: undefined, response: { status: 200 } })
   const client = {
     app: { log: () => ok(true) },
@@ -21,6 +26,8 @@ function fakeInput(directory: string, aborted: string[]): PluginInput {
           aborted.push(path.id)
           return ok(true)
         },
+        create: ({ body }: { body: { title: string; parentID?: string } }) => ok({ id: `ses_child_${++children}`, title: body.title, parentID: body.parentID }),
+        promptAsync: () => ok(undefined),
       },
       {
         get: (target: Record<string, unknown>, name) =>
@@ -45,12 +52,14 @@ async function missionHooks() {
   const directory = mkdtempSync(join(tmpdir(), 'orchestrator-guard-'))
   directories.push(directory)
   const aborted: string[] = []
-  const hooks: Hooks = await createOrchestratorPlugin()(fakeInput(directory, aborted))
+  const hooks: Hooks = await createOrchestratorPlugin({ env: { HOME: directory } })(fakeInput(directory, aborted))
   instances.push(hooks)
   await hooks['command.execute.before']!({ command: 'task', sessionID: 'ses_root', arguments: '"Build the API"' }, { parts: [] })
   const call = (sessionID: string, args: Record<string, unknown> = { command: 'npm test' }) =>
     hooks['tool.execute.before']!({ tool: 'bash', sessionID, callID: 'call' }, { args })
-  return { hooks, aborted, call }
+  const tools = hooks.tool as unknown as Tools
+  const asCommander = { sessionID: 'ses_root', agent: 'commander', directory } as unknown as ToolContext
+  return { aborted, call, tools, asCommander }
 }
 
 describe('tool.execute.before', () => {
@@ -73,6 +82,22 @@ describe('tool.execute.before', () => {
     await call('ses_root')
     await call('ses_root', { command: 'npm run build' })
     await expect(call('ses_root')).resolves.toBeUndefined()
+  })
+
+  it("forgets a session's repeats once its task ends (no entry per session left behind)", async () => {
+    const { call, tools, asCommander, aborted } = await missionHooks()
+    const queued = await tools['orchestrator_delegate']!.execute({ agent: 'worker', title: 'part', prompt: 'Do the part.' }, asCommander)
+    const taskId = /Queued (task_\S+)/.exec(queued)![1]!
+    // The child session is created once the scheduler grants the slot.
+    for (let attempt = 0; attempt < 50 && !(await tools['orchestrator_task_status']!.execute({ taskId }, asCommander)).includes('running'); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await call('ses_child_1')
+    await call('ses_child_1')
+    await tools['orchestrator_task_cancel']!.execute({ taskId, reason: 'no longer needed' }, asCommander)
+    expect(aborted).toEqual(['ses_child_1'])
+    // A third identical call would be refused had the count outlived the task.
+    await expect(call('ses_child_1')).resolves.toBeUndefined()
   })
 
   it('lets every call of a session outside a mission through', async () => {
