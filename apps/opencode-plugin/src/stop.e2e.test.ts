@@ -226,3 +226,37 @@ describe.each([
     }
   })
 })
+
+describe('an OpenCode that is killed (SIGKILL) while a background command runs', () => {
+  it('leaves nothing behind: the next start kills the command’s whole process group', async () => {
+    const marker = 'bg-crash'
+    model.addRule({
+      name: `commander:${marker}`,
+      match: { system: 'You are the Commander', marker },
+      respond: (request) =>
+        request.lastRole === 'tool'
+          ? { text: 'The build runs in the background.' }
+          : { toolCalls: [{ name: 'orchestrator_bg_run', arguments: { command: 'sleep 300 & echo $! > crash-grandchild.pid; sleep 300' } }] },
+    })
+    const stopAnswering = answerPermissions('once')
+    try {
+      await startMission(marker)
+      await until(() => startedJob(marker) !== undefined, 30_000, 'background job started')
+      const { pid } = startedJob(marker)!
+      const grandchildFile = join(server.directory, 'crash-grandchild.pid')
+      await until(() => existsSync(grandchildFile) && readFileSync(grandchildFile, 'utf8').trim().length > 0, 10_000, 'grandchild pid written')
+      const grandchild = Number(readFileSync(grandchildFile, 'utf8').trim())
+
+      await server.stop({ signal: 'SIGKILL' })
+      // The group is detached from OpenCode's: it survives the kill (this is the leak being fixed).
+      expect(isAlive(pid) && isAlive(grandchild)).toBe(true)
+      await server.restart()
+      const readyAt = Date.now()
+      // Nothing in a SIGKILLed process runs: only the ledger written at the start can find the group now.
+      const cleanedAt = await until(() => !isAlive(pid) && !isAlive(grandchild), 20_000, 'left-behind process group killed after the restart')
+      console.info(`[crash] left-behind background group gone ${cleanedAt - readyAt} ms after the restarted server was ready`)
+    } finally {
+      stopAnswering()
+    }
+  })
+})

@@ -30,7 +30,15 @@ import { compactionContext, statusText } from './mission-text'
 import { createMissionEventLog } from './mission-event-log'
 import { createMissionReportWriter } from './mission-report-writer'
 import { createMissionTodos } from './mission-todos'
-import { createBackgroundManager, createFileStorage, createProcessRunner, type NodeProcessRunner } from './node'
+import {
+  createBackgroundLedger,
+  createBackgroundManager,
+  createFileStorage,
+  createProcessRunner,
+  readProcessIdentity,
+  type NodeProcessRunner,
+  type ProcessIdentity,
+} from './node'
 import { createOpencodeHost } from './opencode-host'
 import { ORCHESTRATOR_COMMANDS, parseCommand } from './orchestrator-commands'
 import { createOrchestratorTools } from './orchestrator-tools'
@@ -43,6 +51,8 @@ export interface OrchestratorPluginDependencies {
   processRunner?: ProcessRunner & { disposeAll?: () => Promise<void> }
   /** Environment used to find the user-level config. Default `process.env`. */
   env?: Record<string, string | undefined>
+  /** The process background commands are recorded under (see the background ledger); `null` turns the ledger off. Default: this process. */
+  processOwner?: ProcessIdentity | null
 }
 
 /**
@@ -63,11 +73,12 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
   return async (input: PluginInput, pluginOptions?: Record<string, unknown>): Promise<Hooks> => {
     const clock = dependencies.clock ?? systemClock
     const ids = dependencies.ids ?? createRandomIds(clock)
+    const instance = ids.next('plugin')
     const logger: Logger = createAppLogger({
       client: input.client,
       directory: input.directory,
       onSinkError: (error) => console.error('[opencode-orchestrator] could not write to the OpenCode log:', errorMessage(error)),
-    }).child({ directory: input.directory, instance: ids.next('plugin') })
+    }).child({ directory: input.directory, instance })
     logger.log('info', 'orchestrator plugin loading', { worktree: input.worktree })
 
     let config: OrchestratorConfig
@@ -113,6 +124,14 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     const runner: ProcessRunner & { disposeAll?: () => Promise<void> } = dependencies.processRunner ?? (createProcessRunner({ logger }) as NodeProcessRunner)
     // The background manager and the engine need each other; the engine is bound once created.
     const late: { engine?: ReturnType<typeof createMissionEngine> } = {}
+    // Background groups outlive a killed OpenCode; the ledger lets the next start clean them up.
+    const ledger = createBackgroundLedger({
+      storage,
+      logger,
+      clock,
+      instance,
+      owner: dependencies.processOwner === undefined ? await readProcessIdentity(process.pid) : (dependencies.processOwner ?? undefined),
+    })
     const background = createBackgroundManager({
       runner,
       clock,
@@ -120,8 +139,19 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       logger,
       maxPerSession: config.background.maxPerSession,
       outputLimitBytes: config.background.outputLimitBytes,
-      onJobEnd: (job) => late.engine?.recheck(job.missionId),
+      onJobStart: (job) => void ledger.record(job),
+      onJobEnd: (job) => {
+        void ledger.forget(job.id)
+        late.engine?.recheck(job.missionId)
+      },
     })
+    void ledger.reapLeftovers().then(
+      (reaped) => {
+        const killed = reaped.filter((job) => job.outcome === 'killed')
+        if (killed.length > 0) logger.log('info', 'cleaned up background commands a killed OpenCode left running', { jobs: killed.map((job) => job.jobId) })
+      },
+      (error: unknown) => logger.log('error', 'could not clean up background commands left by a killed OpenCode', { error: errorMessage(error) }),
+    )
     const definitions = applyAgentOverrides(DEFAULT_AGENTS, config.agents)
     const engine = createMissionEngine({
       host,

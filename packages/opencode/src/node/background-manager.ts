@@ -64,6 +64,8 @@ export interface CreateBackgroundManagerOptions {
   outputLimitBytes: number
   /** Finished jobs kept listable; older ones are forgotten with their output. Default 100. */
   maxFinishedJobs?: number
+  /** Called once when a job has started (it has a pid), e.g. to write it into the ledger. Errors are logged. */
+  onJobStart?: (job: BackgroundJob) => void
   /** Called once when a job ends (exited, killed or failed), e.g. to wake the mission. Errors are logged. */
   onJobEnd?: (job: BackgroundJob) => void
 }
@@ -110,7 +112,7 @@ interface JobRecord {
 
 /** Creates a {@link BackgroundManager}. Host-agnostic: processes come from the `runner` port. */
 export function createBackgroundManager(options: CreateBackgroundManagerOptions): BackgroundManager {
-  const { runner, clock, ids, logger, maxPerSession, outputLimitBytes, maxFinishedJobs = 100, onJobEnd } = options
+  const { runner, clock, ids, logger, maxPerSession, outputLimitBytes, maxFinishedJobs = 100, onJobStart, onJobEnd } = options
   const requirePositive = (field: string, value: number, allowZero = false) => {
     if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
       throw new OrchestratorError({
@@ -259,6 +261,12 @@ export function createBackgroundManager(options: CreateBackgroundManagerOptions)
       if (handle.pid < 1) {
         await record.ended
         if (startError !== undefined) throw startError
+      } else if (onJobStart !== undefined) {
+        try {
+          onJobStart(snapshot(record))
+        } catch (error) {
+          log.log('error', 'onJobStart callback threw', { jobId: job.id, error: errorMessage(error) })
+        }
       }
       return snapshot(record)
     },

@@ -17,3 +17,7 @@ export type {
   BackgroundRunOptions,
   CreateBackgroundManagerOptions,
 } from './background-manager'
+export { createBackgroundLedger } from './background-ledger'
+export type { BackgroundLedger, BackgroundLedgerProcesses, CreateBackgroundLedgerOptions, LedgerJob, ReapedJob } from './background-ledger'
+export { isSameProcessAlive, readProcessIdentity } from './process-identity'
+export type { ProcessIdentity } from './process-identity'
