@@ -762,7 +762,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
           else if (!isMissionFinal(runtime.record.state)) {
             runtime.userMessage = true
             // Journaled at once, so a restart does not forget that the user took over.
-            runtime.record.pausedReason = 'paused: you wrote to the mission session; it carries on once you resume it'
+            runtime.record.pausedReason = 'you wrote to the mission session; it carries on once you resume it'
             persist(runtime)
             logger.log('info', 'the user wrote to the root session; the loop pauses after this turn', { missionId: runtime.record.id })
           }

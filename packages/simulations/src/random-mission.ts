@@ -329,7 +329,12 @@ export async function startRandomMission(seed: number, options: StartRandomMissi
     userAt(random.int(SECOND, 20 * MINUTE), 'message', () => host.userPrompt({ sessionId: rootSessionId, text: 'Also keep the public API unchanged, please.' }))
   }
   if (random.chance(0.05)) {
-    userAt(random.int(SECOND, 30 * MINUTE), 'esc', () => void host.sessions.abort(rootSessionId).catch((error: unknown) => violate(`Esc failed: ${String(error)}`)))
+    userAt(random.int(SECOND, 30 * MINUTE), 'esc', () => {
+      // The FakeHost emits nothing for an abort that lands in a transient idle between two steps
+      // (a turn is running but the status says idle); real OpenCode has no such idle. No event, no stop.
+      if (host.isBusy(rootSessionId) && busy.get(rootSessionId)?.busy === false) userActions[userActions.length - 1]!.what = 'esc-unseen'
+      void host.sessions.abort(rootSessionId).catch((error: unknown) => violate(`Esc failed: ${String(error)}`))
+    })
   }
   if (random.chance(0.2)) {
     userAt(random.int(SECOND, 60 * MINUTE), 'stop', () => void engine.stopMission(missionId, { reason: USER_STOP }).catch((error: unknown) => violate(`stopMission rejected: ${String(error)}`)))
