@@ -62,7 +62,7 @@ export default tseslint.config(
   })),
   // Everyone else: public entry points only.
   {
-    files: ['packages/opencode/src/**/*.ts', 'packages/testing/src/**/*.ts', 'apps/*/src/**/*.ts', 'examples/*/src/**/*.ts', '**/*.test.ts'],
+    files: ['packages/opencode/src/**/*.ts', 'packages/testing/src/**/*.ts', 'packages/simulations/src/**/*.ts', 'apps/*/src/**/*.ts', 'examples/*/src/**/*.ts', '**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noDeepImports] }] },
   },
   {

@@ -8,6 +8,7 @@ import {
   defaultConfig,
   errorMessage,
   isMissionFinal,
+  missionEngineSettings,
   systemClock,
   type Clock,
   type HostV1,
@@ -201,16 +202,7 @@ export async function runExampleMission(options: RunExampleMissionOptions = {}):
     logger: logger.child({ component: 'engine' }),
     journal: createMissionJournal({ storage, clock, logger }),
     policy: decideContinuation,
-    budgets: {
-      maxIterations: config.budgets.maxIterations,
-      maxWallTimeMs: config.budgets.maxWallTimeMinutes * 60_000,
-      maxChildSessions: config.budgets.maxChildSessions,
-      maxDepth: config.budgets.maxDepth,
-      maxBreadth: config.budgets.maxBreadth,
-      maxTokens: config.budgets.maxTokens,
-      maxCostUsd: config.budgets.maxCostUsd,
-    },
-    continuation: config.continuation,
+    ...missionEngineSettings(config),
   })
 
   const events: OrchestratorEventName[] = []

@@ -83,3 +83,4 @@ export type { TaskArchiveOptions, TaskFilter, TaskStore, TaskStoreOptions, TaskS
 export { AGENT_NAMES, agentOverrideSchema, defaultConfig, mergeConfigLayers, orchestratorConfigSchema, parseConfig, resolveConfig } from './config'
 export type { AgentName, AgentOverride, ConfigIssue, ConfigLayer, OrchestratorConfig, OrchestratorConfigInput, ParseConfigOptions } from './config'
 export { configJsonSchema } from './config-json-schema'
+export { missionEngineSettings } from './mission-engine-settings'

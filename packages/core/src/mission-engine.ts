@@ -995,11 +995,15 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     },
 
     startMission(start) {
+      if (!started) {
+        // Nothing would listen to the host: the mission would sit in planning forever.
+        throw new OrchestratorError({ code: 'invalid-argument', message: 'Call start() on the mission engine before startMission(): it subscribes to the host and adopts journaled missions.' })
+      }
       const existing = runtimeForSession(start.rootSessionId)
       if (existing && !isMissionFinal(existing.record.state)) {
         throw new OrchestratorError({
           code: 'invalid-argument',
-          message: `A mission (${existing.record.id}) is already running in this session. Use /status to see it or /stop to end it first.`,
+          message: `A mission (${existing.record.id}) is already running in this session; stop it before starting another one.`,
           details: { missionId: existing.record.id },
         })
       }
@@ -1043,7 +1047,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       requireLive()
       const runtime = runtimeForSession(request.sessionId)
       if (!runtime) {
-        throw new OrchestratorError({ code: 'mission-not-found', message: `Session ${request.sessionId} is not part of a mission: start one with /task.`, details: { sessionId: request.sessionId } })
+        throw new OrchestratorError({ code: 'mission-not-found', message: `Session ${request.sessionId} is not part of a mission; only sessions of a running mission can delegate.`, details: { sessionId: request.sessionId } })
       }
       const { record } = runtime
       if (isMissionFinal(record.state)) {
@@ -1104,7 +1108,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     resumeMission(missionId) {
       const runtime = requireMission(missionId)
       if (isMissionFinal(runtime.record.state)) {
-        throw new OrchestratorError({ code: 'mission-ended', message: `Mission ${missionId} has ended (${runtime.record.state}); start a new one with /task.`, details: { missionId } })
+        throw new OrchestratorError({ code: 'mission-ended', message: `Mission ${missionId} has ended (${runtime.record.state}); start a new mission instead.`, details: { missionId } })
       }
       runtime.userMessage = false
       delete runtime.record.pausedReason

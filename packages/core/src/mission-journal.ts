@@ -220,7 +220,7 @@ export function createMissionJournal({ storage, clock, logger, directory = 'miss
               entry.quarantinedAs = target
               const advice = newer
                 ? `It was moved to ${target} so the other missions load; after upgrading, rename it back to ${file} to resume that mission.`
-                : `It was moved to ${target} (kept for inspection) so the other missions load; that mission cannot be resumed: start it again with /task.`
+                : `It was moved to ${target} (kept for inspection) so the other missions load; that mission cannot be resumed: start it again.`
               entry.error = new OrchestratorError({ code: problem.code, message: `${problem.message} ${advice}`, cause: problem.cause ?? problem, details: { ...problem.details, quarantinedAs: target } })
             } catch (renameError) {
               logger.log('error', 'could not quarantine the mission journal', { file, error: errorMessage(renameError) })

@@ -18,7 +18,7 @@ export interface MissionPrompts {
 const RESULT_LIMIT = 1500
 
 function clip(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit)}… (truncated; read it whole with orchestrator_task_result)`
+  return text.length <= limit ? text : `${text.slice(0, limit)}… (truncated; the whole answer is kept with the task)`
 }
 
 function todoLine(todo: Todo): string {

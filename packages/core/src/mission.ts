@@ -25,7 +25,7 @@ export interface MissionSession {
   parentSessionId?: string
 }
 
-/** Per-mission limits. 0 means unlimited for `maxTokens` and `maxCostUsd` only. */
+/** Per-mission limits. 0 means unlimited for `maxWallTimeMs`, `maxTokens` and `maxCostUsd`; the counts need at least 1. */
 export interface MissionBudgets {
   maxIterations: number
   maxWallTimeMs: number

@@ -92,3 +92,15 @@ describe('two copies of the plugin in one process', () => {
     expect(journals(first.directory)).not.toEqual(journals(second.directory))
   })
 })
+
+describe('/task', () => {
+  it('answers a second /task and an empty one with a notice, never a model call or a raw error', async () => {
+    const plugin = await instance()
+    await expect(plugin.command('ses_a', 'task', '')).rejects.toThrow(CommandHandledSignal)
+    expect(plugin.recorded.toasts.at(-1)?.message).toMatch(/^Usage: \/task <what to build>/)
+    await plugin.command('ses_a', 'task', 'Build the API')
+    await expect(plugin.command('ses_a', 'task', 'Something else')).rejects.toThrow(CommandHandledSignal)
+    expect(plugin.recorded.toasts.at(-1)?.message).toMatch(/already running in this session .*\/status shows it, \/stop ends it/)
+    await plugin.hooks.dispose?.()
+  })
+})

@@ -2,7 +2,6 @@ import { resolve } from 'node:path'
 import type { Hooks, Plugin, PluginInput } from '@opencode-ai/plugin'
 import { DEFAULT_AGENTS, applyAgentOverrides, applyAgentsToOpencodeConfig, createMissionPrompts } from '@opencode-orchestrator/agents'
 import {
-  OrchestratorError,
   createEventBus,
   createMissionEngine,
   createMissionJournal,
@@ -11,6 +10,7 @@ import {
   createTaskStore,
   errorMessage,
   isMissionFinal,
+  missionEngineSettings,
   systemClock,
   type Clock,
   type IdGenerator,
@@ -165,16 +165,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       dispatcher: scheduler,
       backgroundCount: (missionId) => background.runningCount(missionId),
       onTaskArchive: (task) => taskStore.put(task),
-      budgets: {
-        maxIterations: config.budgets.maxIterations,
-        maxWallTimeMs: config.budgets.maxWallTimeMinutes * 60_000,
-        maxChildSessions: config.budgets.maxChildSessions,
-        maxDepth: config.budgets.maxDepth,
-        maxBreadth: config.budgets.maxBreadth,
-        maxTokens: config.budgets.maxTokens,
-        maxCostUsd: config.budgets.maxCostUsd,
-      },
-      continuation: config.continuation,
+      ...missionEngineSettings(config),
     })
     late.engine = engine
     const todos = createMissionTodos({ engine, storage, clock, ids, logger })
@@ -291,19 +282,27 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       (error: unknown) => logger.log('error', 'mission engine failed to start', { error: errorMessage(error) }),
     )
 
+    /** Tells the user through a notice, then ends the command without a model call (see docs/decisions/003). */
+    const handled = async (text: string, variant: 'info' | 'warning'): Promise<never> => {
+      await host.toast({ title: 'Orchestrator', message: text.slice(0, 400), variant }).catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
+      throw new CommandHandledSignal(text)
+    }
+
     const handleCommand = async (command: ReturnType<typeof parseCommand>, sessionId: string): Promise<string | undefined> => {
       await ready
       if (!command) return undefined
       const mission = engine.missionForSession(sessionId)
       switch (command.name) {
         case 'task': {
+          const active = mission !== undefined && !isMissionFinal(mission.state)
           if (command.goal.length === 0) {
-            if (mission && !isMissionFinal(mission.state)) {
+            if (active) {
               engine.resumeMission(mission.id)
-              throw new CommandHandledSignal(`Mission ${mission.id} resumed.`)
+              return handled(`Mission ${mission.id} resumed.`, 'info')
             }
-            throw new OrchestratorError({ code: 'invalid-argument', message: 'Usage: /task <what to build>, e.g. /task "Add a slugify module with tests".' })
+            return handled('Usage: /task <what to build>, e.g. /task "Add a slugify module with tests".', 'warning')
           }
+          if (active) return handled(`A mission is already running in this session (${mission.id}): /status shows it, /stop ends it.`, 'warning')
           engine.startMission({ rootSessionId: sessionId, goal: command.goal, expectUserMessage: true })
           return undefined
         }
