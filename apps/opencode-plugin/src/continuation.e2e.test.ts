@@ -88,7 +88,9 @@ describe.concurrent('continuation on a real OpenCode server', () => {
     expect(record.state).toBe('sealed')
     expect(record.todos.map((todo) => [todo.id, todo.status, Boolean(todo.evidence)])).toEqual([['t1', 'done', true]])
     expect(record.counters.iterations).toBe(1)
-    expect(commander.turns).toEqual(['task', 'wake', 'continuation', 'wake', 'wake'])
+    // The turn after the Reviewer's wake may not come: the engine seals as soon as every todo is verified.
+    expect(commander.turns.slice(0, 4)).toEqual(['task', 'wake', 'continuation', 'wake'])
+    expect(commander.turns.slice(4).every((kind) => kind === 'wake')).toBe(true)
     // The continuation prompt reached the model, saying what is open.
     const continuation = requestsOf(model, `commander:${marker}`).find((request) => request.summary?.lastUserMessage.startsWith('[orchestrator] The mission continues'))
     expect(continuation?.summary?.lastUserMessage).toContain('t1 ready')

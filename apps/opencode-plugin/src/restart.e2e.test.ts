@@ -43,6 +43,10 @@ afterAll(async () => {
 
 const context = () => ({ model, server })
 
+/** A Reviewer task that completed, or whose closing turn the seal (caused by its own verdict) cut. */
+const sealedOrCut = (task: { agent: string; status: string; error?: { code: string; message: string } }) =>
+  task.agent === 'reviewer' && (task.status === 'completed' || (task.status === 'cancelled' && task.error?.code === 'mission-ended' && task.error.message.startsWith('mission sealed')))
+
 /** Mission A: two Workers mid-call at the kill. */
 function scriptWorkersMidCall(marker: string) {
   scriptPlanner(model, {
@@ -143,14 +147,21 @@ describe('kill -9 and restart mid-mission', () => {
     const children = (await server.client.session.children({ sessionID: rootA })).data!
     expect(children.map((child) => child.id).sort()).toEqual(recordA.tasks.map((task) => task.sessionId).sort())
     // A's Commander was idle when OpenCode died: it was not re-prompted, its next turn was the Workers' wake.
-    expect(commanderA.turns).toEqual(['task', 'wake', 'wake', 'wake'])
+    // (Its turn after the Reviewer's wake may not come: the engine seals as soon as every todo is verified,
+    // which can be while the Reviewer's closing turn still runs — then that wake is never needed.)
+    expect(commanderA.turns.slice(0, 3)).toEqual(['task', 'wake', 'wake'])
+    expect(commanderA.turns).not.toContain('resume')
 
     // B: the interrupted Commander got the resume text once (with the plan) and carried the mission to its seal.
     expect(recordB.state).toBe('sealed')
     expect(recordB.id).toBe(beforeB.id)
-    expect(commanderB.turns).toEqual(['task', 'wake', 'resume', 'wake', 'wake'])
+    expect(commanderB.turns.slice(0, 4)).toEqual(['task', 'wake', 'resume', 'wake'])
+    expect(commanderB.turns.filter((kind) => kind === 'resume')).toHaveLength(1)
     const resumeB = requestsOf(model, `commander:${commanderMarker}`).find((request) => request.summary?.lastUserMessage.startsWith(RESUME_HEAD))
     expect(resumeB?.summary?.lastUserMessage).toContain('t1')
-    expect(recordB.tasks.map((task) => `${task.agent}:${task.status}`)).toEqual(['planner:completed', 'worker:completed', 'reviewer:completed'])
+    expect(recordB.todos.map((todo) => [todo.id, todo.status, Boolean(todo.evidence)])).toEqual([['t1', 'done', true]])
+    expect(recordB.tasks.map((task) => `${task.agent}:${task.status}`).slice(0, 2)).toEqual(['planner:completed', 'worker:completed'])
+    // The Reviewer either ended its turn first, or the seal its verdict caused cut its closing turn.
+    expect(sealedOrCut(recordB.tasks[2]!)).toBe(true)
   })
 })
