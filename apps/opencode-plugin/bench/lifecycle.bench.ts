@@ -168,7 +168,8 @@ async function runMission(server: OpencodeServer, model: ScriptedModel, tag: str
 
 /** Ends a mission and waits until its root is idle, so the next measurement starts on a quiet server. */
 async function stopMission(server: OpencodeServer, mission: { sessionID: string; stop: () => Promise<unknown> }) {
-  await mission.stop().catch(() => undefined)
+  // The v2 client reports HTTP errors in its result (the stop command answers with its notice); a throw is a real failure.
+  await mission.stop()
   await until(async () => ((await server.client.session.status()).data ?? {})[mission.sessionID] === undefined, 10_000, 'the stopped mission to go idle')
 }
 
@@ -444,9 +445,10 @@ export default async (report: Report): Promise<void> => {
       const children = ((await ours.client.session.children({ sessionID: run.sessionID })).data ?? []).map((child) => child.id)
       const mark = ours.events.mark()
       const cancelledAt = Date.now()
-      if (via === '/stop') void run.stop().catch(() => undefined)
-      else await ours.client.session.abort({ sessionID: run.sessionID })
+      // Not awaited: the command returns after the stop, and the clock runs from the moment it is sent.
+      const stopping = via === '/stop' ? run.stop() : ours.client.session.abort({ sessionID: run.sessionID })
       await until(() => allIdleAt(ours!, children, mark) !== undefined, 10_000, `descendants idle after ${via}`)
+      await stopping
       report(`cancel → 5 descendants idle, ours ${via}`, allIdleAt(ours, children, mark)! - cancelledAt, 'ms', 100)
       await stopMission(ours, run)
     }

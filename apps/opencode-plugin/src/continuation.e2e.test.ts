@@ -8,7 +8,7 @@ import {
   scriptReviewer,
   scriptWorker,
   startTask,
-  toasts,
+  waitForToastMatching,
   waitForFinalJournal,
   type CommanderScript,
 } from './test-support/lifecycle-team'
@@ -59,11 +59,12 @@ function scriptTeamOf(marker: string, delayMs: number) {
 }
 
 /** The 'Mission stopped' notice of this mission (its goal starts with the marker; the title names it when several run). */
-function stopNotice(marker: string, reason: string) {
-  return toasts(server).find(
+const stopNotice = (marker: string, reason: string) =>
+  waitForToastMatching(
+    context(),
     (toast) => toast.title.startsWith('Mission stopped') && (toast.title === 'Mission stopped' || toast.title.includes(marker)) && toast.message.includes(reason),
+    `the stop notice of ${marker}`,
   )
-}
 
 const context = () => ({ model, server })
 
@@ -94,7 +95,7 @@ describe.concurrent('continuation on a real OpenCode server', () => {
     // The continuation prompt reached the model, saying what is open.
     const continuation = requestsOf(model, `commander:${marker}`).find((request) => request.summary?.lastUserMessage.startsWith('[orchestrator] The mission continues'))
     expect(continuation?.summary?.lastUserMessage).toContain('t1 ready')
-    expect(toasts(server).some((toast) => toast.title.startsWith('Mission sealed') && (toast.title === 'Mission sealed' || toast.title.includes(marker)))).toBe(true)
+    await waitForToastMatching(context(), (toast) => toast.title.startsWith('Mission sealed') && (toast.title === 'Mission sealed' || toast.title.includes(marker)), `the seal notice of ${marker}`)
   })
 
   it.each(SPEEDS)('$speed model: a Commander that never progresses is stopped by stagnation, with the reason', async ({ speed, delayMs }) => {
@@ -114,7 +115,7 @@ describe.concurrent('continuation on a real OpenCode server', () => {
     // The wake after the plan was progress; then STAGNATION_TURNS continuations without any.
     expect(record.counters.iterations).toBe(STAGNATION_TURNS)
     expect(commander.turns).toEqual(['task', 'wake', ...Array<string>(STAGNATION_TURNS).fill('continuation')])
-    expect(stopNotice(marker, record.end!.reason)).toBeDefined()
+    await stopNotice(marker, record.end!.reason)
     await expectNoMoreRequests(marker, commander)
   })
 
@@ -144,8 +145,8 @@ describe.concurrent('continuation on a real OpenCode server', () => {
     )
     expect(continuations).toHaveLength(MAX_ITERATIONS)
     expect(continuations.at(-1)?.summary?.lastUserMessage).toContain(`(${MAX_ITERATIONS}/${MAX_ITERATIONS})`)
-    const notice = stopNotice(marker, 'reached the limit of')
-    expect(notice?.message).toMatch(/^Iteration budget reached — stopped: reached the limit of 4 continuations/)
+    const notice = await stopNotice(marker, 'reached the limit of')
+    expect(notice.message).toMatch(/^Iteration budget reached — stopped: reached the limit of 4 continuations/)
     await expectNoMoreRequests(marker, commander)
   })
 })

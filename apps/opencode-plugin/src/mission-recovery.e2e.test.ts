@@ -8,7 +8,7 @@ import {
   scriptPlanner,
   scriptReviewer,
   startTask,
-  toasts,
+  waitForToastMatching,
   until,
   waitForFinalJournal,
 } from './test-support/lifecycle-team'
@@ -164,8 +164,8 @@ describe.concurrent('recovery inside a mission on a real OpenCode server', () =>
     console.info(`[401] session.error ${errorEvent!.receivedAt - rejected!.endedAt!} ms after the 401, note in the Commander's session ${noteEvent!.receivedAt - errorEvent!.receivedAt} ms after that`)
 
     // The user sees the reason.
-    const notice = toasts(server).find((toast) => toast.title.startsWith('Mission failed') && toast.message.includes('rejected the API key (401)'))
-    expect(notice?.variant).toBe('error')
+    const notice = await waitForToastMatching(context(), (toast) => toast.title.startsWith('Mission failed') && toast.message.includes('rejected the API key (401)'), 'the failure notice')
+    expect(notice.variant).toBe('error')
 
     // Nothing talks to the model for this mission any more.
     const requestsNow = model.requests.filter((request) => request.rule?.endsWith(`:${marker}`)).length

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startOpencodeServer, startScriptedModel, type OpencodeServer, type ScriptedModel } from '@opencode-orchestrator/testing'
-import { delegateCall, journalOf, requestsOf, scriptCommander, scriptWorker, startTask, toasts, until, waitForFinalJournal } from './test-support/lifecycle-team'
+import { delegateCall, journalOf, requestsOf, scriptCommander, scriptWorker, startTask, until, waitForFinalJournal, waitForToastMatching } from './test-support/lifecycle-team'
 
 /*
  * Runaway agents on a real OpenCode server: a Commander that keeps delegating
@@ -68,7 +68,7 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     expect(record.counters.childSessions).toBe(MAX_BREADTH)
     expect(record.tasks.map((task) => `${task.status}:${task.error?.code}`)).toEqual(Array<string>(MAX_BREADTH).fill('cancelled:mission-ended'))
     await until(context(), () => requestsOf(model, `worker:${marker}`).every((request) => request.closedEarly), 10_000, 'worker calls cut')
-    expect(toasts(server).some((toast) => toast.title.startsWith('Mission stopped') && toast.message === `Breadth budget reached — ${reason}`)).toBe(true)
+    await waitForToastMatching(context(), (toast) => toast.title.startsWith('Mission stopped') && toast.message === `Breadth budget reached — ${reason}`, 'the breadth stop notice')
     expect(commander.turns).toEqual(['task'])
   })
 
@@ -86,7 +86,7 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     await expectRefusal(marker, rootSessionId, `Refused: ${reason}. The mission has stopped.`)
     expect(record.counters.childSessions).toBe(MAX_CHILD_SESSIONS)
     expect(record.tasks).toHaveLength(MAX_CHILD_SESSIONS)
-    expect(toasts(server).some((toast) => toast.title.startsWith('Mission stopped') && toast.message === `Child-session budget reached — ${reason}`)).toBe(true)
+    await waitForToastMatching(context(), (toast) => toast.title.startsWith('Mission stopped') && toast.message === `Child-session budget reached — ${reason}`, 'the child-session stop notice')
     expect(commander.turns).toEqual(['task', 'wake'])
   })
 
@@ -110,7 +110,8 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     expect(record.sessions.map((session) => session.depth).sort()).toEqual([0, 1])
     const [child] = (await server.client.session.children({ sessionID: rootSessionId })).data!
     expect((await server.client.session.children({ sessionID: child!.id })).data).toEqual([])
-    await server.client.session.command({ sessionID: rootSessionId, command: 'stop', arguments: '' }).catch(() => undefined)
+    // Ends the mission so it does not keep continuing in the background (the command answers with the stop notice).
+    await server.client.session.command({ sessionID: rootSessionId, command: 'stop', arguments: '' })
   })
 
   it('loop breaker: a Worker repeating one call with the same arguments is refused, then stopped, and its parent is told', async () => {
@@ -121,6 +122,8 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     const rootSessionId = await startTask(server, `${marker}: loop`)
     await until(context(), () => commander.turns.includes('wake'), 30_000, 'the Commander was woken')
 
+    // The journal is written just after the events that announce a change.
+    await until(context(), () => journalOf(server.directory, rootSessionId)?.tasks[0]?.status === 'cancelled', 10_000, 'the task recorded as cancelled')
     const record = journalOf(server.directory, rootSessionId)!
     const [task] = record.tasks
     const stopReason = 'stopped by the loop breaker: 5 identical orchestrator_todo_read calls in a row'
@@ -132,12 +135,16 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     expect(calls[3]!.summary!.toolResults[0]!.content).toBe(
       'Loop breaker: 3 identical orchestrator_todo_read calls in a row with the same arguments. The result will not change; try something else or end your turn with what you have.',
     )
+    // The fifth call is closed by the abort the loop breaker's stop sent: it settles shortly after the wake.
+    await until(context(), async () => (await toolParts(task!.sessionId!)).every((part) => part.state.status !== 'running' && part.state.status !== 'pending'), 10_000, 'the tool calls settled')
     const parts = await toolParts(task!.sessionId!)
     expect(parts.map((part) => part.state.status)).toEqual(['completed', 'completed', 'error', 'error', 'error'])
+    console.info(`[loop] the fifth call ended with: ${JSON.stringify(parts[4]!.state.status === 'error' ? parts[4]!.state.error : '')}`)
     // The parent's wake says which task ended and why.
     const wake = requestsOf(model, `commander:${marker}`).find((request) => request.summary?.lastRole === 'user' && request.summary.lastUserMessage.startsWith('[orchestrator] 1 delegated task ended'))
     expect(wake?.summary?.lastUserMessage).toContain(`## ${task!.id} · worker · cancelled`)
     expect(wake?.summary?.lastUserMessage).toContain(stopReason)
-    await server.client.session.command({ sessionID: rootSessionId, command: 'stop', arguments: '' }).catch(() => undefined)
+    // Ends the mission so it does not keep continuing in the background (the command answers with the stop notice).
+    await server.client.session.command({ sessionID: rootSessionId, command: 'stop', arguments: '' })
   })
 })

@@ -180,5 +180,21 @@ export function toasts(server: OpencodeServer): Array<{ title: string; message: 
     })
 }
 
+type Toast = ReturnType<typeof toasts>[number]
+
+/**
+ * Waits for a toast matching `predicate` and returns it. The notice travels through OpenCode's
+ * event stream, so it can arrive after the journal already shows the end.
+ */
+export async function waitForToastMatching(
+  context: { model: ScriptedModel; server: OpencodeServer },
+  predicate: (toast: Toast) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<Toast> {
+  await until(context, () => toasts(context.server).some(predicate), timeoutMs, what)
+  return toasts(context.server).find(predicate)!
+}
+
 /** Requests the scripted model received for one rule. */
 export const requestsOf = (model: ScriptedModel, rule: string) => model.requests.filter((request) => request.rule === rule)
