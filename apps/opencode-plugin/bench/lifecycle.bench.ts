@@ -14,7 +14,8 @@
  *   next model request (ours: the Commander's wake; native: the parent's step
  *   with the task result). Median of several rounds.
  * - fan-out wall time, 10 and 50 children at a fixed 1 s model delay: the
- *   parent's answer with the N calls ends → the parent's request with every result.
+ *   parent's answer with the N calls ends → the parent's request with every
+ *   result. Median of rounds that alternate native and ours.
  * - cancel → every descendant idle (session.status idle events), 5 children mid-call.
  * - idle → continuation prompt: the Commander's turn ends with work left → the
  *   continuation request (default cooldown 2000 ms: the first continuation is
@@ -55,6 +56,7 @@ const bundlePath = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const LOAD_ROUNDS = 3
 const LATENCY_ROUNDS = 9
 const FAN_OUT_DELAY_MS = 1000
+const FAN_OUT_ROUNDS = 3
 const CHILD_DELAY_MS = 200
 const SEQUENTIAL_CHILDREN = 200
 const HOOK_CALLS = 20_000
@@ -406,25 +408,31 @@ export default async (report: Report): Promise<void> => {
     report('idle → continuation prompt, back-to-back turn (waits out the 2000 ms default cooldown)', continuationGaps[1]!, 'ms')
     await stopMission(ours, oursLatency)
 
-    // ---- fan-out wall time.
+    // ---- fan-out wall time: rounds alternate native and ours, so load from other jobs hits both alike.
     for (const count of [10, 50]) {
-      const nativeRun = await runNative(native, model, `native-fan-${count}`, {
-        next: (step) => (step === 0 ? Array.from({ length: count }, (_, index) => task(`native-fan-${count}`, index)) : []),
-        childDelayMs: FAN_OUT_DELAY_MS,
-      })
-      const [nativeCall, nativeResults] = nativeRun.parentRequests()
-      const nativeWall = nativeResults!.receivedAt - nativeCall!.endedAt!
-      const oursRun = await runMission(ours, model, `ours-fan-${count}`, {
-        workerDelayMs: FAN_OUT_DELAY_MS,
-        turn: (kind) => (kind === 'task' ? { toolCalls: Array.from({ length: count }, (_, index) => delegate(index)) } : { text: 'All parts done.' }),
-      })
-      await until(() => oursRun.commanderRequests().some((request) => isWake(request.summary)), 120_000, `the ${count}-worker wake`)
-      const oursCall = oursRun.commanderRequests()[0]!
-      const oursWake = oursRun.commanderRequests().find((request) => isWake(request.summary))!
-      if (oursRun.workerRequests().length !== count) throw new Error(`lifecycle bench: expected ${count} worker calls, got ${oursRun.workerRequests().length}`)
-      report(`fan-out ${count} children at ${FAN_OUT_DELAY_MS} ms/call, native task tool`, nativeWall, 'ms')
-      report(`fan-out ${count} workers at ${FAN_OUT_DELAY_MS} ms/call, ours`, oursWake.receivedAt - oursCall.endedAt!, 'ms', nativeWall * 1.1)
-      await stopMission(ours, oursRun)
+      const walls = { native: [] as number[], ours: [] as number[] }
+      for (let round = 0; round < FAN_OUT_ROUNDS; round++) {
+        const nativeTag = `native-fan-${count}-${round}`
+        const nativeRun = await runNative(native, model, nativeTag, {
+          next: (step) => (step === 0 ? Array.from({ length: count }, (_, index) => task(nativeTag, index)) : []),
+          childDelayMs: FAN_OUT_DELAY_MS,
+        })
+        const [nativeCall, nativeResults] = nativeRun.parentRequests()
+        walls.native.push(nativeResults!.receivedAt - nativeCall!.endedAt!)
+        const oursRun = await runMission(ours, model, `ours-fan-${count}-${round}`, {
+          workerDelayMs: FAN_OUT_DELAY_MS,
+          turn: (kind) => (kind === 'task' ? { toolCalls: Array.from({ length: count }, (_, index) => delegate(index)) } : { text: 'All parts done.' }),
+        })
+        await until(() => oursRun.commanderRequests().some((request) => isWake(request.summary)), 120_000, `the ${count}-worker wake`)
+        if (oursRun.workerRequests().length !== count) throw new Error(`lifecycle bench: expected ${count} worker calls, got ${oursRun.workerRequests().length}`)
+        const oursCall = oursRun.commanderRequests()[0]!
+        const oursWake = oursRun.commanderRequests().find((request) => isWake(request.summary))!
+        walls.ours.push(oursWake.receivedAt - oursCall.endedAt!)
+        await stopMission(ours, oursRun)
+      }
+      const nativeWall = median(walls.native)
+      report(`fan-out ${count} children at ${FAN_OUT_DELAY_MS} ms/call, native task tool (median of ${FAN_OUT_ROUNDS})`, nativeWall, 'ms')
+      report(`fan-out ${count} workers at ${FAN_OUT_DELAY_MS} ms/call, ours (median of ${FAN_OUT_ROUNDS})`, median(walls.ours), 'ms', nativeWall * 1.1)
     }
 
     // ---- cancel → every descendant idle, 5 children mid-call.
