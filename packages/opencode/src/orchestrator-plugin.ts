@@ -252,7 +252,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       recoveryMaxAttempts: config.recovery.maxAttemptsPerSession,
     })
     // Every mission leaves missions/<id>/events.jsonl, and at its end timeline.json + report.html (fire and forget).
-    const missionEvents = createMissionEventLog({ bus, storage, clock, logger, missionOfSession: (sessionId) => engine.missionForSession(sessionId)?.id })
+    const missionEvents = createMissionEventLog({ bus, storage, clock, logger, missionOfSession: (sessionId) => engine.missionStateOf(sessionId)?.missionId })
     const missionReports = createMissionReportWriter({ bus, host, storage, clock, logger, getMission: (missionId) => engine.getMission(missionId), eventLog: missionEvents })
 
     // A mission that ends takes its background processes with it.
