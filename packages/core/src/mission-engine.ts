@@ -533,22 +533,11 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
 
   // ------------------------------------------------------------ continuation
 
-  const evaluate = (runtime: MissionRuntime, turnId: string | undefined) => {
+  /** What the continuation policy says about the mission right now (the root is idle). */
+  const decide = (runtime: MissionRuntime): ContinuationDecision => {
     const { record } = runtime
-    if (isMissionFinal(record.state)) return
-    const root = track(runtime, record.rootSessionId)
-    if (root.busy || root.promptInFlight) return
-    if (turnId !== undefined && turnId !== runtime.lastEvaluatedTurnId) {
-      runtime.lastEvaluatedTurnId = turnId
-      const key = progressKeyOf(record)
-      if (key === record.progressKey) record.counters.idleTurnsWithoutProgress++
-      else {
-        record.counters.idleTurnsWithoutProgress = 0
-        record.progressKey = key
-      }
-    }
     const live = liveTasks(runtime)
-    const decision: ContinuationDecision = policy({
+    return policy({
       state: record.state,
       todos: record.todos,
       now: clock.now(),
@@ -566,6 +555,23 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       },
       recent: { userMessage: runtime.userMessage, cancelled: false },
     })
+  }
+
+  const evaluate = (runtime: MissionRuntime, turnId: string | undefined) => {
+    const { record } = runtime
+    if (isMissionFinal(record.state)) return
+    const root = track(runtime, record.rootSessionId)
+    if (root.busy || root.promptInFlight) return
+    if (turnId !== undefined && turnId !== runtime.lastEvaluatedTurnId) {
+      runtime.lastEvaluatedTurnId = turnId
+      const key = progressKeyOf(record)
+      if (key === record.progressKey) record.counters.idleTurnsWithoutProgress++
+      else {
+        record.counters.idleTurnsWithoutProgress = 0
+        record.progressKey = key
+      }
+    }
+    const decision = decide(runtime)
     logger.log('debug', 'continuation decision', { missionId: record.id, decision })
     switch (decision.type) {
       case 'continue': {

@@ -193,11 +193,15 @@ describe('a deleted root session', () => {
 })
 
 describe('what ends with the mission', () => {
-  it('a seal aborts children still running (their tasks are cancelled), not the root', async () => {
+  it('a verified mission waits for a task still running instead of cutting it, then seals', async () => {
     const harness = createMissionHarness()
     harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'all verified' })
     harness.host.onAgent('worker', { durationMs: 3_600_000, reply: 'late extra work' })
+    let delegated = false
     harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      // Only the first turn delegates; the wake's turn just answers.
+      if (delegated) return
+      delegated = true
       harness.engine.delegate({ sessionId, agent: 'worker', title: 'extra polish', prompt: 'polish' })
       harness.engine.setTodos(missionId, [makeTodo('t1', { status: 'done', evidence: 'tests pass' })])
     })
@@ -205,13 +209,15 @@ describe('what ends with the mission', () => {
     const missionId = started.missionId
     await harness.advance(5_000)
 
-    const mission = harness.engine.getMission(missionId)!
+    // Every todo is verified, but the extra task is mid-turn: sealing now would cut it.
+    let mission = harness.engine.getMission(missionId)!
+    expect(mission.state).toBe('waiting')
+    await harness.advance(3_600_000)
+
+    mission = harness.engine.getMission(missionId)!
     expect(mission.state).toBe('sealed')
-    const worker = mission.tasks[0]!
-    expect(worker).toMatchObject({ status: 'cancelled', error: { code: 'mission-ended' } })
-    expect(harness.host.isBusy(worker.sessionId!)).toBe(false)
-    const aborted = harness.host.calls.filter((call) => call.method === 'abort').map((call) => call.args[0])
-    expect(aborted).toEqual([worker.sessionId])
+    expect(mission.tasks[0]).toMatchObject({ status: 'completed', result: 'late extra work' })
+    expect(harness.host.calls.filter((call) => call.method === 'abort')).toEqual([])
   })
 
   it('a stop aborts a session whose task ended but which is in a turn the engine started (a grandchild wake)', async () => {

@@ -20,7 +20,7 @@ function engineOnFakeHost() {
   const logger = createLogger(() => {})
   return createMissionEngine({
     host: createFakeHost({ clock }),
-    bus: createEventBus<OrchestratorEvents>(),
+    bus: createEventBus<OrchestratorEvents>({ onListenerError: (error) => { throw error } }),
     clock,
     ids: createSequentialIds(),
     logger,

@@ -137,8 +137,14 @@ describe('decideContinuation', () => {
     it('cancel beats everything', () => {
       expect(decideContinuation(input(everything))).toEqual({ type: 'stop', reason: 'stopped: the mission was cancelled' })
     })
-    it('seal beats the cap, stagnation, running work and a user message', () => {
-      expect(decideContinuation(input({ ...everything, recent: { userMessage: true } })).type).toBe('seal')
+    it('seal beats the cap, stagnation, background commands and a user message', () => {
+      expect(decideContinuation(input({ ...everything, activity: { runningBackground: 2 }, recent: { userMessage: true } })).type).toBe('seal')
+    })
+    it('a verified list waits for delegated tasks still in flight instead of cutting them', () => {
+      expect(decideContinuation(input({ ...everything, recent: { userMessage: true } }))).toEqual({
+        type: 'wait',
+        reason: 'waiting: every todo is verified; the mission seals once 1 task running has ended',
+      })
     })
     it('a list left with only cancelled todos stops even while work runs', () => {
       expect(decideContinuation(input({ ...everything, todos: [todo('t1', 'done'), todo('t2', 'cancelled')], recent: { userMessage: true } })).reason).toContain('t2 was cancelled')
@@ -216,7 +222,8 @@ describe('decideContinuation', () => {
         fc.property(continuationInputArbitrary(), (value) => {
           const decision = decide(value)
           const live = !['sealed', 'stopped', 'failed'].includes(value.state)
-          expect(decision.type === 'seal').toBe(live && !value.recent.cancelled && isSealable(value.todos))
+          const quiet = value.activity.runningTasks + value.activity.queuedTasks === 0 && !value.activity.rootBusy
+          expect(decision.type === 'seal').toBe(live && !value.recent.cancelled && isSealable(value.todos) && quiet)
           if (decision.type === 'seal') {
             expect(value.todos.length).toBeGreaterThan(0)
             for (const item of value.todos) {

@@ -90,7 +90,9 @@ function checkInput(input: ContinuationInput): void {
  *
  * 0. mission already sealed/stopped/failed → `wait` (nothing to do, no retry);
  * 1. cancelled → `stop`;
- * 2. list non-empty and every todo done with Reviewer evidence → `seal`;
+ * 2. list non-empty and every todo done with Reviewer evidence → `seal` once no delegated
+ *    task is running or queued (else `wait`: sealing would cut a task mid-turn, e.g. the
+ *    Reviewer's closing answer; background commands do not hold the seal, they end with it);
  * 3. every todo that is not verified is cancelled → `stop` (cancelled work never seals, and
  *    nothing else is left to try);
  * 4. tasks running or queued, background commands running, or the root busy → `wait`
@@ -113,6 +115,10 @@ export const decideContinuation: ContinuationPolicy = (input): ContinuationDecis
   if (FINAL_STATES.has(state)) return { type: 'wait', reason: `waiting: the mission is already ${state}; nothing to continue` }
   if (recent.cancelled) return { type: 'stop', reason: 'stopped: the mission was cancelled' }
   if (isSealable(todos)) {
+    const inFlight = activity.runningTasks + activity.queuedTasks
+    if (inFlight > 0 || activity.rootBusy) {
+      return { type: 'wait', reason: `waiting: every todo is verified; the mission seals once ${describeActivity({ ...activity, runningBackground: 0 })} ${inFlight === 1 && !activity.rootBusy ? 'has' : 'have'} ended` }
+    }
     return { type: 'seal', reason: `sealed: ${todos.length === 1 ? 'the todo is' : `all ${todos.length} todos are`} done and verified by the Reviewer` }
   }
   const unverified = todos.filter((todo) => !isVerified(todo))
