@@ -138,7 +138,11 @@ export interface HostTodo {
 export type HostPartUpdate =
   | { kind: 'tool'; sessionId: string; messageId: string; call: HostToolCall }
   | { kind: 'step-finish'; sessionId: string; messageId: string; reason: string; tokens?: TokenUsage; cost?: number }
-  | { kind: 'text'; sessionId: string; messageId: string; text: string }
+  /**
+   * A text part, whole as far as it has been written. `partId` (when the host has one) tells the
+   * parts of one message apart; an update of the same part replaces its text.
+   */
+  | { kind: 'text'; sessionId: string; messageId: string; text: string; partId?: string }
 
 /** Events the host pushes into the orchestrator. Names follow the house noun-verb style. */
 export type HostEvent =

@@ -144,6 +144,12 @@ interface SessionTrack {
    * in between (OpenCode's answer to an abort of an idle session) is the user's Esc.
    */
   stirredSinceIdle: boolean
+  /**
+   * The session's latest assistant message as its events told it. When they show a finished
+   * turn by the time the idle arrives (OpenCode sends the final text and the completed message
+   * before the idle), the idle is decided at once; otherwise the messages are read from the host.
+   */
+  lastTurn?: { messageId: string; createdAt: number; completedAt?: number; finish?: string; failed: boolean; texts: Map<string, string> }
   /** Last tokens/cost seen per assistant message, to add deltas only. */
   usage: Map<string, { tokens: number; cost: number }>
   seenUserMessages: Set<string>
@@ -170,6 +176,40 @@ interface MissionRuntime {
 
 const LIVE: ReadonlySet<TaskStatus> = new Set(['queued', 'running'])
 const MESSAGE_WINDOW = 6
+
+/** Records what an assistant message update says about the session's latest turn. */
+function noteAssistantMessage(entry: SessionTrack, message: HostMessage): void {
+  const current = entry.lastTurn
+  if (current?.messageId !== message.id) {
+    // OpenCode repeats updates: one of an older message must not replace the latest turn.
+    if (current !== undefined && message.createdAt < current.createdAt) return
+    entry.lastTurn = { messageId: message.id, createdAt: message.createdAt, failed: false, texts: new Map() }
+  }
+  const turn = entry.lastTurn!
+  turn.failed = message.error !== undefined
+  if (message.completedAt !== undefined) turn.completedAt = message.completedAt
+  if (message.finish !== undefined) turn.finish = message.finish
+}
+
+/**
+ * The session's latest turn as a message, when its events show it finished cleanly with text;
+ * otherwise undefined (the caller then reads the messages from the host).
+ */
+function finishedTurnOf(entry: SessionTrack, sessionId: string): HostMessage | undefined {
+  const turn = entry.lastTurn
+  if (turn === undefined || turn.failed || turn.completedAt === undefined || turn.texts.size === 0) return undefined
+  const message: HostMessage = {
+    id: turn.messageId,
+    sessionId,
+    role: 'assistant',
+    createdAt: turn.createdAt,
+    completedAt: turn.completedAt,
+    text: [...turn.texts.values()].filter((text) => text.length > 0).join('\n'),
+    toolCalls: [],
+    ...(turn.finish === undefined ? {} : { finish: turn.finish }),
+  }
+  return isTurnFinished(message) ? message : undefined
+}
 
 /** Latest assistant message of a list, oldest-first. */
 function lastAssistant(messages: readonly HostMessage[]): HostMessage | undefined {
@@ -467,11 +507,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     const task = role?.taskId ? taskOf(runtime, role.taskId) : undefined
     const entry = tracks.get(sessionId)
     if (!task || !entry) return
-    const activity = entry.activity
-    background('child check', { missionId: runtime.record.id, sessionId }, async () => {
-      const messages = await host.sessions.messages(sessionId, { limit: MESSAGE_WINDOW })
-      if (disposed || entry.activity !== activity || entry.busy) return
-      const last = lastAssistant(messages)
+    const settle = (last: HostMessage | undefined) => {
       if (isTaskFinal(task)) {
         // A late result after a cancel is recorded, never acted upon.
         if (isTurnFinished(last) && task.result === undefined) {
@@ -494,6 +530,14 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       if (isTurnFinished(last)) return endTask(runtime, task, 'completed', { result: last.text })
       // Idle without a finished turn: a transient idle between steps, or (after a restart) an interrupted turn.
       if (options.adopting) promptSession(runtime, sessionId, prompts.resume({ mission: snapshot(runtime), sessionId, agent: task.agent, task }), task.agent)
+    }
+    const known = options.adopting ? undefined : finishedTurnOf(entry, sessionId)
+    if (known) return settle(known)
+    const activity = entry.activity
+    background('child check', { missionId: runtime.record.id, sessionId }, async () => {
+      const messages = await host.sessions.messages(sessionId, { limit: MESSAGE_WINDOW })
+      if (disposed || entry.activity !== activity || entry.busy) return
+      settle(lastAssistant(messages))
     })
   }
 
@@ -615,12 +659,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   const checkRoot = (runtime: MissionRuntime, options: { adopting?: boolean } = {}) => {
     const { record } = runtime
     const entry = track(runtime, record.rootSessionId)
-    const activity = entry.activity
-    const generation = record.generation
-    background('root check', { missionId: record.id }, async () => {
-      const messages = await host.sessions.messages(record.rootSessionId, { limit: MESSAGE_WINDOW })
-      if (isStale(runtime, generation) || entry.activity !== activity || entry.busy) return
-      const last = lastAssistant(messages)
+    const settle = (last: HostMessage | undefined) => {
       if (last?.error) {
         if (recovering.has(record.rootSessionId)) return
         if (options.adopting) return promptSession(runtime, record.rootSessionId, prompts.resume({ mission: snapshot(runtime), sessionId: record.rootSessionId, agent: rootAgent }), rootAgent)
@@ -637,6 +676,15 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         return sendWake(runtime, record.rootSessionId)
       }
       evaluate(runtime, last.id)
+    }
+    const known = options.adopting ? undefined : finishedTurnOf(entry, record.rootSessionId)
+    if (known) return settle(known)
+    const activity = entry.activity
+    const generation = record.generation
+    background('root check', { missionId: record.id }, async () => {
+      const messages = await host.sessions.messages(record.rootSessionId, { limit: MESSAGE_WINDOW })
+      if (isStale(runtime, generation) || entry.activity !== activity || entry.busy) return
+      settle(lastAssistant(messages))
     })
   }
 
@@ -774,7 +822,18 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
           }
           return
         }
+        noteAssistantMessage(entry, message)
         if (message.tokens || message.cost !== undefined) accountUsage(runtime, entry, message)
+        return
+      }
+      case 'part-update': {
+        const { part } = event
+        if (part.kind !== 'text') return
+        const entry = tracks.get(part.sessionId)
+        // Only parts of the turn already announced: a user message's text, or a part seen before its
+        // message, leaves the turn without text and the idle falls back to reading the host.
+        if (!entry || entry.lastTurn?.messageId !== part.messageId) return
+        entry.lastTurn.texts.set(part.partId ?? '', part.text)
         return
       }
       case 'session-error': {

@@ -88,6 +88,10 @@ describe(`translateEvent on events recorded from OpenCode ${fixtures.opencodeVer
     expect(completed.call.startedAt).toBeGreaterThan(0)
   })
 
+  it('translates text parts with their part id, so several parts of one message stay apart', () => {
+    expect(firstOf('message.part.updated text', 'part-update').part).toEqual({ kind: 'text', sessionId: child, messageId: 'msg_1', partId: 'prt_1', text: '[[fx-tools]] Plan and print.' })
+  })
+
   it('translates step-finish parts with their reason and usage', () => {
     const reasons = translatedOf('message.part.updated step-finish').map((event) => (event.type === 'part-update' && event.part.kind === 'step-finish' ? event.part.reason : undefined))
     expect(reasons).toEqual(['tool-calls', 'stop'])

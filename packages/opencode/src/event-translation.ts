@@ -148,7 +148,10 @@ function toPartUpdate(part: unknown): HostPartUpdate | undefined {
     }
     case 'text': {
       const text = str(part['text'])
-      return text === undefined ? undefined : { kind: 'text', sessionId, messageId, text }
+      // Ignored parts never reach the model or the message's text (see toHostMessage).
+      if (text === undefined || part['ignored'] === true) return undefined
+      const partId = str(part['id'])
+      return { kind: 'text', sessionId, messageId, text, ...(partId ? { partId } : {}) }
     }
     default:
       return undefined

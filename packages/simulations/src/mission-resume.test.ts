@@ -196,7 +196,8 @@ describe('restart edge cases', () => {
     const storage = createMemoryStorage()
     const first = createMissionHarness({ clock, host, storage })
     host.onAgent('commander', [{ steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'waiting' }, { reply: 'noted' }])
-    host.onAgent('worker', { durationMs: 10_000, reply: 'worker done' })
+    // The idle before the final message: the engine has to read the messages from the host (a check in flight).
+    host.onAgent('worker', { durationMs: 10_000, reply: 'worker done', order: 'idle-then-message' })
     first.onTool('orchestrator_delegate', ({ sessionId }) => void first.engine.delegate({ sessionId, agent: 'worker', title: 'w', prompt: 'work' }))
     const { missionId, rootSessionId } = await first.startMission()
     await first.advance(5_000)

@@ -390,7 +390,7 @@ export function createFakeHost(options: CreateFakeHostOptions = {}): FakeHost {
         }
         if (script.reply !== undefined && script.reply.length > 0) {
           message.text = script.reply
-          emitPart({ kind: 'text', sessionId, messageId: message.id, text: script.reply })
+          emitPart({ kind: 'text', sessionId, messageId: message.id, text: script.reply, partId: ids.next('prt') })
         }
         const finish = script.finish ?? 'stop'
         emitPart({ kind: 'step-finish', sessionId, messageId: message.id, reason: finish, tokens: tokensOf(script), cost: script.cost ?? 0 })
@@ -459,7 +459,7 @@ export function createFakeHost(options: CreateFakeHostOptions = {}): FakeHost {
     }
     state.messages.push(user)
     emitMessage(user)
-    emitPart({ kind: 'text', sessionId: state.session.id, messageId: user.id, text: promptOptions.text })
+    emitPart({ kind: 'text', sessionId: state.session.id, messageId: user.id, text: promptOptions.text, partId: ids.next('prt') })
     if (state.turn !== undefined) {
       state.queue.push({ turn: picked.turn, context })
       return
