@@ -4,91 +4,97 @@ import { OrchestratorError, errorMessage } from './orchestrator-error'
 import type { Clock, Logger, Storage } from './ports'
 import { TODO_STATUSES } from './todo'
 
-const modelSchema = z.object({ providerId: z.string(), modelId: z.string() })
+/** Built on first use: constructing zod schemas costs milliseconds at import, and most starts read no journal. */
+function buildMissionRecordSchema() {
+  const modelSchema = z.object({ providerId: z.string(), modelId: z.string() })
 
-const todoSchema = z.object({
-  id: z.string().min(1),
-  title: z.string(),
-  status: z.enum(TODO_STATUSES),
-  dependsOn: z.array(z.string()),
-  assignee: z.object({ agent: z.string().optional(), sessionId: z.string().optional() }).optional(),
-  evidence: z
-    .object({ summary: z.string(), reviewerSessionId: z.string().optional(), recordedAt: z.number() })
-    .optional(),
-  note: z.string().optional(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-})
+  const todoSchema = z.object({
+    id: z.string().min(1),
+    title: z.string(),
+    status: z.enum(TODO_STATUSES),
+    dependsOn: z.array(z.string()),
+    assignee: z.object({ agent: z.string().optional(), sessionId: z.string().optional() }).optional(),
+    evidence: z
+      .object({ summary: z.string(), reviewerSessionId: z.string().optional(), recordedAt: z.number() })
+      .optional(),
+    note: z.string().optional(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  })
 
-const taskSchema = z.object({
-  id: z.string().min(1),
-  missionId: z.string(),
-  agent: z.string(),
-  title: z.string(),
-  prompt: z.string(),
-  todoIds: z.array(z.string()),
-  status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
-  priority: z.number(),
-  parentSessionId: z.string(),
-  sessionId: z.string().optional(),
-  depth: z.number().int().min(0),
-  model: modelSchema.optional(),
-  createdAt: z.number(),
-  startedAt: z.number().optional(),
-  endedAt: z.number().optional(),
-  result: z.string().optional(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
-})
+  const taskSchema = z.object({
+    id: z.string().min(1),
+    missionId: z.string(),
+    agent: z.string(),
+    title: z.string(),
+    prompt: z.string(),
+    todoIds: z.array(z.string()),
+    status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
+    priority: z.number(),
+    parentSessionId: z.string(),
+    sessionId: z.string().optional(),
+    depth: z.number().int().min(0),
+    model: modelSchema.optional(),
+    createdAt: z.number(),
+    startedAt: z.number().optional(),
+    endedAt: z.number().optional(),
+    result: z.string().optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
 
-const missionRecordSchema = z.object({
-  version: z.literal(MISSION_JOURNAL_VERSION),
-  id: z.string().min(1),
-  rootSessionId: z.string().min(1),
-  goal: z.string(),
-  state: z.enum(['planning', 'dispatching', 'waiting', 'reviewing', 'sealed', 'stopped', 'failed']),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  generation: z.number().int().min(0),
-  budgets: z.object({
-    maxIterations: z.number(),
-    maxWallTimeMs: z.number(),
-    maxChildSessions: z.number(),
-    maxDepth: z.number(),
-    maxBreadth: z.number(),
-    maxTokens: z.number(),
-    maxCostUsd: z.number(),
-  }),
-  counters: z.object({
-    iterations: z.number(),
-    idleTurnsWithoutProgress: z.number(),
-    lastContinuationAt: z.number().optional(),
-    childSessions: z.number(),
-    tokens: z.number(),
-    costUsd: z.number(),
-  }),
-  progressKey: z.string(),
-  todos: z.array(todoSchema),
-  tasks: z.array(taskSchema),
-  sessions: z.array(
-    z.object({
-      sessionId: z.string(),
-      agent: z.string(),
-      depth: z.number(),
-      taskId: z.string().optional(),
-      parentSessionId: z.string().optional(),
+  const missionRecordSchema = z.object({
+    version: z.literal(MISSION_JOURNAL_VERSION),
+    id: z.string().min(1),
+    rootSessionId: z.string().min(1),
+    goal: z.string(),
+    state: z.enum(['planning', 'dispatching', 'waiting', 'reviewing', 'sealed', 'stopped', 'failed']),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+    generation: z.number().int().min(0),
+    budgets: z.object({
+      maxIterations: z.number(),
+      maxWallTimeMs: z.number(),
+      maxChildSessions: z.number(),
+      maxDepth: z.number(),
+      maxBreadth: z.number(),
+      maxTokens: z.number(),
+      maxCostUsd: z.number(),
     }),
-  ),
-  pendingWakes: z.record(z.string(), z.array(z.string())),
-  pausedReason: z.string().optional(),
-  pinnedModel: modelSchema.optional(),
-  end: z
-    .object({
-      at: z.number(),
-      reason: z.string(),
-      budget: z.enum(['iterations', 'wallTime', 'childSessions', 'depth', 'breadth', 'tokens', 'cost']).optional(),
-    })
-    .optional(),
-})
+    counters: z.object({
+      iterations: z.number(),
+      idleTurnsWithoutProgress: z.number(),
+      lastContinuationAt: z.number().optional(),
+      childSessions: z.number(),
+      tokens: z.number(),
+      costUsd: z.number(),
+    }),
+    progressKey: z.string(),
+    todos: z.array(todoSchema),
+    tasks: z.array(taskSchema),
+    sessions: z.array(
+      z.object({
+        sessionId: z.string(),
+        agent: z.string(),
+        depth: z.number(),
+        taskId: z.string().optional(),
+        parentSessionId: z.string().optional(),
+      }),
+    ),
+    pendingWakes: z.record(z.string(), z.array(z.string())),
+    pausedReason: z.string().optional(),
+    pinnedModel: modelSchema.optional(),
+    end: z
+      .object({
+        at: z.number(),
+        reason: z.string(),
+        budget: z.enum(['iterations', 'wallTime', 'childSessions', 'depth', 'breadth', 'tokens', 'cost']).optional(),
+      })
+      .optional(),
+  })
+  return missionRecordSchema
+}
+
+let missionRecordSchema: ReturnType<typeof buildMissionRecordSchema> | undefined
 
 /** A journal file that could not be loaded. Other missions load regardless. */
 export interface JournalProblem {
@@ -140,7 +146,7 @@ export function parseMissionJournal(content: string, file: string): MissionRecor
       details: { file, version },
     })
   }
-  const parsed = missionRecordSchema.safeParse(raw)
+  const parsed = (missionRecordSchema ??= buildMissionRecordSchema()).safeParse(raw)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     throw new OrchestratorError({

@@ -17,57 +17,63 @@ export interface ParsedMissionEventLog {
   problems: MissionEventLogProblem[]
 }
 
-const missionState = z.enum(['planning', 'dispatching', 'waiting', 'reviewing', 'sealed', 'stopped', 'failed'])
-const budget = z.enum(['iterations', 'wallTime', 'childSessions', 'depth', 'breadth', 'tokens', 'cost'])
-const recoveryKind = z.enum(['rate-limit', 'overloaded', 'server', 'context-overflow', 'output-length', 'auth', 'aborted', 'tool-history', 'unknown'])
-const at = z.number()
-const task = {
-  at,
-  missionId: z.string(),
-  taskId: z.string(),
-  agent: z.string(),
-  title: z.string(),
-  sessionId: z.string().optional(),
+/** Built on first use: constructing zod schemas costs milliseconds at import, and only `orchestrator report` parses event logs. */
+function buildEntrySchema() {
+  const missionState = z.enum(['planning', 'dispatching', 'waiting', 'reviewing', 'sealed', 'stopped', 'failed'])
+  const budget = z.enum(['iterations', 'wallTime', 'childSessions', 'depth', 'breadth', 'tokens', 'cost'])
+  const recoveryKind = z.enum(['rate-limit', 'overloaded', 'server', 'context-overflow', 'output-length', 'auth', 'aborted', 'tool-history', 'unknown'])
+  const at = z.number()
+  const task = {
+    at,
+    missionId: z.string(),
+    taskId: z.string(),
+    agent: z.string(),
+    title: z.string(),
+    sessionId: z.string().optional(),
+  }
+
+  // Unknown extra fields are tolerated (a newer writer may add some); missing or mistyped ones are not.
+  const entrySchema = z.discriminatedUnion('type', [
+    z.object({ type: z.literal('mission-start'), at, missionId: z.string(), rootSessionId: z.string(), goal: z.string() }),
+    z.object({ type: z.literal('mission-transition'), at, missionId: z.string(), from: missionState, to: missionState, reason: z.string().optional() }),
+    z.object({ type: z.literal('mission-continue'), at, missionId: z.string(), iteration: z.number(), reason: z.string() }),
+    z.object({ type: z.literal('mission-wake'), at, missionId: z.string(), sessionId: z.string(), taskIds: z.array(z.string()) }),
+    z.object({ type: z.literal('mission-seal'), at, missionId: z.string(), todoCount: z.number(), verifiedCount: z.number() }),
+    z.object({ type: z.literal('mission-stop'), at, missionId: z.string(), reason: z.string(), budget: budget.optional() }),
+    z.object({ type: z.literal('mission-fail'), at, missionId: z.string(), reason: z.string(), errorName: z.string().optional() }),
+    z.object({ type: z.literal('task-start'), ...task }),
+    z.object({
+      type: z.literal('task-end'),
+      ...task,
+      status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
+      error: z.string().optional(),
+    }),
+    z.object({ type: z.literal('budget-exceed'), at, missionId: z.string(), budget, limit: z.number(), value: z.number() }),
+    z.object({
+      type: z.literal('recovery-start'),
+      at,
+      missionId: z.string().optional(),
+      sessionId: z.string(),
+      kind: recoveryKind,
+      action: z.string(),
+      reason: z.string(),
+      attempt: z.number(),
+      delayMs: z.number().optional(),
+    }),
+    z.object({
+      type: z.literal('recovery-end'),
+      at,
+      missionId: z.string().optional(),
+      sessionId: z.string(),
+      kind: recoveryKind,
+      outcome: z.enum(['recovered', 'gave-up', 'skipped']),
+      reason: z.string(),
+    }),
+  ])
+  return entrySchema
 }
 
-// Unknown extra fields are tolerated (a newer writer may add some); missing or mistyped ones are not.
-const entrySchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('mission-start'), at, missionId: z.string(), rootSessionId: z.string(), goal: z.string() }),
-  z.object({ type: z.literal('mission-transition'), at, missionId: z.string(), from: missionState, to: missionState, reason: z.string().optional() }),
-  z.object({ type: z.literal('mission-continue'), at, missionId: z.string(), iteration: z.number(), reason: z.string() }),
-  z.object({ type: z.literal('mission-wake'), at, missionId: z.string(), sessionId: z.string(), taskIds: z.array(z.string()) }),
-  z.object({ type: z.literal('mission-seal'), at, missionId: z.string(), todoCount: z.number(), verifiedCount: z.number() }),
-  z.object({ type: z.literal('mission-stop'), at, missionId: z.string(), reason: z.string(), budget: budget.optional() }),
-  z.object({ type: z.literal('mission-fail'), at, missionId: z.string(), reason: z.string(), errorName: z.string().optional() }),
-  z.object({ type: z.literal('task-start'), ...task }),
-  z.object({
-    type: z.literal('task-end'),
-    ...task,
-    status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
-    error: z.string().optional(),
-  }),
-  z.object({ type: z.literal('budget-exceed'), at, missionId: z.string(), budget, limit: z.number(), value: z.number() }),
-  z.object({
-    type: z.literal('recovery-start'),
-    at,
-    missionId: z.string().optional(),
-    sessionId: z.string(),
-    kind: recoveryKind,
-    action: z.string(),
-    reason: z.string(),
-    attempt: z.number(),
-    delayMs: z.number().optional(),
-  }),
-  z.object({
-    type: z.literal('recovery-end'),
-    at,
-    missionId: z.string().optional(),
-    sessionId: z.string(),
-    kind: recoveryKind,
-    outcome: z.enum(['recovered', 'gave-up', 'skipped']),
-    reason: z.string(),
-  }),
-])
+let entrySchema: ReturnType<typeof buildEntrySchema> | undefined
 
 /**
  * Reads a mission's `events.jsonl`. Lines that are not JSON, or not an event
@@ -98,7 +104,7 @@ export function parseMissionEventLog(text: string): ParsedMissionEventLog {
       problems.push({ line, message: `unknown event type ${JSON.stringify(type)}; it was written by a newer orchestrator or by hand` })
       continue
     }
-    const parsed = entrySchema.safeParse(value)
+    const parsed = (entrySchema ??= buildEntrySchema()).safeParse(value)
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
       const field = issue?.path.join('.') || '(line)'
