@@ -15,7 +15,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { resolveOpencodeBinary, startOpencodeServer, startScriptedModel, type OpencodeServer } from '@opencode-orchestrator/testing'
+import { createPayloadNormaliser, resolveOpencodeBinary, startOpencodeServer, startScriptedModel, type OpencodeServer } from '@opencode-orchestrator/testing'
 
 const FIXTURE_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '__fixtures__', 'opencode-events.json')
 const NORMALISED_EPOCH = 1_767_225_600_000
@@ -42,35 +42,13 @@ export interface EventFixtures {
 }
 
 function createNormaliser() {
-  const ids = new Map<string, string>()
-  const counters = new Map<string, number>()
-  const stableId = (id: string) => {
-    let stable = ids.get(id)
-    if (stable === undefined) {
-      const prefix = id.slice(0, id.indexOf('_'))
-      const next = (counters.get(prefix) ?? 0) + 1
-      counters.set(prefix, next)
-      stable = `${prefix}_${next}`
-      ids.set(id, stable)
-    }
-    return stable
-  }
-  const text = (value: string) =>
-    value
-      .replace(/\b(?:ses|msg|prt|call|per|que|tool)_[0-9A-Za-z]{8,}\b/g, stableId)
-      .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT')
-      .replace(/\/tmp\/[^"\s]*?\/project/g, '/PROJECT')
-  const walk = (value: unknown, key?: string): unknown => {
-    if (typeof value === 'string') return text(value)
-    if (typeof value === 'number' && key !== undefined && /^(created|completed|updated|start|end|time|compacting|archived)$/.test(key)) return NORMALISED_EPOCH
-    if (Array.isArray(value)) return value.map((item) => walk(item))
-    if (isRecord(value)) {
-      // Slugs and versions of other tools differ per run or machine; they say nothing about the shape.
-      return Object.fromEntries(Object.entries(value).map(([entryKey, entry]) => [entryKey, entryKey === 'slug' ? 'SLUG' : walk(entry, entryKey)]))
-    }
-    return value
-  }
-  return { walk, stableId }
+  return createPayloadNormaliser({
+    epoch: NORMALISED_EPOCH,
+    timeKeys: /^(created|completed|updated|start|end|time|compacting|archived)$/,
+    // Slugs are random per session; they say nothing about the shape.
+    fixedStrings: { slug: 'SLUG' },
+    rewrite: (text) => text.replace(/\/tmp\/[^"\s]*?\/project/g, '/PROJECT'),
+  })
 }
 
 /** A short label for what an event shows; examples are kept per label. */

@@ -12,7 +12,7 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { resolveOpencodeBinary, startOpencodeServer, startScriptedModel } from '@opencode-orchestrator/testing'
+import { createPayloadNormaliser, resolveOpencodeBinary, startOpencodeServer, startScriptedModel } from '@opencode-orchestrator/testing'
 import type { OpencodeServer, ScriptedModel } from '@opencode-orchestrator/testing'
 import type { FixtureScenario, ScenarioServer } from './fixture-scenarios'
 import { FIXTURE_SCENARIOS, scenarioMarker } from './fixture-scenarios'
@@ -58,29 +58,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 
 /** Rewrites run-specific values (ids, ports, times, dates) to stable ones. */
 function createNormaliser() {
-  const ids = new Map<string, string>()
-  const counters = new Map<string, number>()
-  const stableId = (id: string) => {
-    let stable = ids.get(id)
-    if (stable === undefined) {
-      const prefix = id.slice(0, id.indexOf('_'))
-      const next = (counters.get(prefix) ?? 0) + 1
-      counters.set(prefix, next)
-      stable = `${prefix}_${next}`
-      ids.set(id, stable)
-    }
-    return stable
-  }
-  const text = (value: string) =>
-    value.replace(/\b(?:ses|msg|prt|call)_[0-9A-Za-z]{8,}\b/g, stableId).replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT')
-  const walk = (value: unknown, key?: string): unknown => {
-    if (typeof value === 'string') return key?.toLowerCase() === 'date' ? NORMALISED_DATE : text(value)
-    if (typeof value === 'number' && (key === 'next' || key === 'created' || key === 'completed' || key === 'updated')) return NORMALISED_EPOCH
-    if (Array.isArray(value)) return value.map((item) => walk(item))
-    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([entryKey, entry]) => [entryKey, walk(entry, entryKey)]))
-    return value
-  }
-  return walk
+  return createPayloadNormaliser({ epoch: NORMALISED_EPOCH, timeKeys: /^(next|created|completed|updated)$/, fixedStrings: { date: NORMALISED_DATE } }).walk
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number, what: string) {

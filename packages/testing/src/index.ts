@@ -32,6 +32,8 @@ export type {
   StartScriptedModelOptions,
 } from './scripted-model'
 export { deepMerge } from './deep-merge'
+export { createPayloadNormaliser } from './payload-normaliser'
+export type { PayloadNormaliserOptions } from './payload-normaliser'
 export type { PlainObject } from './deep-merge'
 export { opencodePlatformPackages, resolveOpencodeBinary } from './opencode-binary'
 export type { OpencodeBinary, ResolveOpencodeBinaryOptions } from './opencode-binary'
