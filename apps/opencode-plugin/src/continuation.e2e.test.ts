@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startOpencodeServer, startScriptedModel, type OpencodeServer, type ScriptedModel } from '@opencode-orchestrator/testing'
+import type { OpencodeServer, ScriptedModel } from '@opencode-orchestrator/testing'
+import { startPluginServer, stopPluginServer } from './test-support/plugin-server'
 import {
   delegateCall,
   requestsOf,
@@ -22,7 +23,6 @@ import {
  * one (a second per model call), all missions at once on one server.
  */
 
-const pluginUrl = new URL('../dist/index.js', import.meta.url).href
 const MAX_ITERATIONS = 4
 const STAGNATION_TURNS = 2
 
@@ -30,21 +30,10 @@ let model: ScriptedModel
 let server: OpencodeServer
 
 beforeAll(async () => {
-  model = await startScriptedModel()
-  server = await startOpencodeServer({
-    modelBaseURL: model.baseURL,
-    config: {
-      // Budgets through the plugin tuple's options, as a user would set them in opencode.json.
-      plugin: [[pluginUrl, { budgets: { maxIterations: MAX_ITERATIONS }, continuation: { cooldownMs: 200, stagnationTurns: STAGNATION_TURNS } }]],
-    },
-    expectTools: ['orchestrator_delegate', 'orchestrator_todo_write'],
-  })
+  ;({ model, server } = await startPluginServer({ pluginOptions: { budgets: { maxIterations: MAX_ITERATIONS }, continuation: { cooldownMs: 200, stagnationTurns: STAGNATION_TURNS } } }))
 })
 
-afterAll(async () => {
-  await server?.dispose()
-  await model?.close()
-})
+afterAll(() => stopPluginServer({ model, server }))
 
 const SPEEDS = [
   { speed: 'fast', delayMs: 0 },

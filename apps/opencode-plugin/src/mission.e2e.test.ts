@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startOpencodeServer, startScriptedModel, type OpencodeServer, type ScriptedModel } from '@opencode-orchestrator/testing'
+import type { OpencodeServer, ScriptedModel } from '@opencode-orchestrator/testing'
+import { startPluginServer, stopPluginServer } from './test-support/plugin-server'
 import { scriptTeam, waitForJournal, waitForToast } from './test-support/scripted-team'
 
 /*
@@ -10,24 +11,15 @@ import { scriptTeam, waitForJournal, waitForToast } from './test-support/scripte
  * agent loop, and a scripted model playing every agent.
  */
 
-const pluginUrl = new URL('../dist/index.js', import.meta.url).href
 
 let model: ScriptedModel
 let server: OpencodeServer
 
 beforeAll(async () => {
-  model = await startScriptedModel()
-  server = await startOpencodeServer({
-    modelBaseURL: model.baseURL,
-    plugins: [pluginUrl],
-    expectTools: ['orchestrator_delegate', 'orchestrator_todo_write'],
-  })
+  ;({ model, server } = await startPluginServer())
 })
 
-afterAll(async () => {
-  await server?.dispose()
-  await model?.close()
-})
+afterAll(() => stopPluginServer({ model, server }))
 
 describe('/task on a real OpenCode server', () => {
   it('plans, runs independent todos in parallel, the dependent one after, verifies and seals', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startOpencodeServer, startScriptedModel, type OpencodeServer, type ScriptedModel } from '@opencode-orchestrator/testing'
+import type { OpencodeServer, ScriptedModel } from '@opencode-orchestrator/testing'
+import { startPluginServer, stopPluginServer } from './test-support/plugin-server'
 import {
   delegateCall,
   journalOf,
@@ -21,25 +22,16 @@ import {
  * records and child sessions as before the kill.
  */
 
-const pluginUrl = new URL('../dist/index.js', import.meta.url).href
 const RESUME_HEAD = '[orchestrator] Your work was interrupted'
 
 let model: ScriptedModel
 let server: OpencodeServer
 
 beforeAll(async () => {
-  model = await startScriptedModel()
-  server = await startOpencodeServer({
-    modelBaseURL: model.baseURL,
-    config: { plugin: [[pluginUrl, { continuation: { cooldownMs: 200 } }]] },
-    expectTools: ['orchestrator_delegate', 'orchestrator_todo_write'],
-  })
+  ;({ model, server } = await startPluginServer({ pluginOptions: { continuation: { cooldownMs: 200 } } }))
 })
 
-afterAll(async () => {
-  await server?.dispose()
-  await model?.close()
-})
+afterAll(() => stopPluginServer({ model, server }))
 
 const context = () => ({ model, server })
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startOpencodeServer, startScriptedModel, type OpencodeServer, type ScriptedModel } from '@opencode-orchestrator/testing'
+import type { OpencodeServer, ScriptedModel } from '@opencode-orchestrator/testing'
+import { startPluginServer, stopPluginServer } from './test-support/plugin-server'
 import { delegateCall, journalOf, requestsOf, scriptCommander, scriptWorker, startTask, until, waitForFinalJournal, waitForToastMatching } from './test-support/lifecycle-team'
 
 /*
@@ -10,7 +11,6 @@ import { delegateCall, journalOf, requestsOf, scriptCommander, scriptWorker, sta
  * same arguments is stopped by the loop breaker and its parent is told.
  */
 
-const pluginUrl = new URL('../dist/index.js', import.meta.url).href
 const MAX_BREADTH = 3
 const MAX_CHILD_SESSIONS = 4
 
@@ -18,20 +18,10 @@ let model: ScriptedModel
 let server: OpencodeServer
 
 beforeAll(async () => {
-  model = await startScriptedModel()
-  server = await startOpencodeServer({
-    modelBaseURL: model.baseURL,
-    config: {
-      plugin: [[pluginUrl, { budgets: { maxBreadth: MAX_BREADTH, maxChildSessions: MAX_CHILD_SESSIONS }, continuation: { cooldownMs: 200 } }]],
-    },
-    expectTools: ['orchestrator_delegate'],
-  })
+  ;({ model, server } = await startPluginServer({ pluginOptions: { budgets: { maxBreadth: MAX_BREADTH, maxChildSessions: MAX_CHILD_SESSIONS }, continuation: { cooldownMs: 200 } }, expectTools: ['orchestrator_delegate'] }))
 })
 
-afterAll(async () => {
-  await server?.dispose()
-  await model?.close()
-})
+afterAll(() => stopPluginServer({ model, server }))
 
 const context = () => ({ model, server })
 const workers = (count: number, from = 1) => Array.from({ length: count }, (_, index) => delegateCall('worker', `part ${from + index}`, `Work on part ${from + index}`))
