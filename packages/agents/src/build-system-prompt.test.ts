@@ -88,7 +88,7 @@ describe('prompt content', () => {
 
   it('the Commander explains the loop and that it never edits', () => {
     const commander = prompts.commander!
-    for (const phrase of ['orchestrator_delegate', 'planner', 'reviewer', 'in parallel', 'one message with all their results', 'never edit']) {
+    for (const phrase of ['orchestrator_delegate', 'planner', 'reviewer', 'in parallel', 'returns when its task has ended', 'never edit']) {
       expect(commander).toContain(phrase)
     }
     expect(commander).toContain('"agent":"worker"')

@@ -842,8 +842,17 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         if (errored) errored.stirredSinceIdle = true
         const runtime = runtimeForSession(event.sessionId)
         if (!runtime || isMissionFinal(runtime.record.state)) return
-        if (event.error.name === 'MessageAbortedError' && event.sessionId === runtime.record.rootSessionId) {
+        if (event.error.name !== 'MessageAbortedError') return
+        if (event.sessionId === runtime.record.rootSessionId) {
           void stopMission(runtime.record.id, { reason: 'the root session was interrupted by the user' })
+          return
+        }
+        // The engine aborts a child only after its task or the mission has ended, so an abort of a
+        // child whose task still runs came from outside: the user pressed Esc while viewing it.
+        const role = sessionOf(runtime, event.sessionId)
+        const task = role?.taskId ? taskOf(runtime, role.taskId) : undefined
+        if (task && !isTaskFinal(task) && !recovering.has(event.sessionId)) {
+          void stopMission(runtime.record.id, { reason: `the ${task.agent} session "${task.title}" was interrupted by the user` })
         }
         return
       }

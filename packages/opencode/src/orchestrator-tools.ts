@@ -80,15 +80,14 @@ export function createOrchestratorTools({ engine, todos, background, docs }: Cre
   return {
     orchestrator_delegate: defineTool({
       description:
-        'Delegate one task to a sub-agent in its own child session. Returns at once with the task id; when every task you delegated has ended you get ONE message with all results, so do not poll. Call it several times in one message to run tasks in parallel. agent: "planner" writes the plan, "worker" does one ready todo, "reviewer" verifies finished todos.',
+        'Delegate one task to a sub-agent in its own child session and wait for it: the call returns when the task has ended, with its result. Call it several times in ONE message to run tasks in parallel; every call returns its own result. agent: "planner" writes the plan, "worker" does one ready todo, "reviewer" verifies finished todos.',
       args: {
         agent: z.string().describe('planner | worker | reviewer'),
         title: z.string().min(1).max(120).describe('Short title, e.g. "t3: login route"'),
         prompt: z.string().min(1).describe('Everything the sub-agent needs: todo, files, what done looks like, how to check it, docs cache keys'),
         todoIds: z.array(z.string()).optional().describe('Todo ids this task works on'),
-        wait: z.boolean().optional().describe('Block until the task ends and return its result (default false)'),
       },
-      async execute({ agent: agentName, title, prompt, todoIds = [], wait }, context) {
+      async execute({ agent: agentName, title, prompt, todoIds = [] }, context) {
         const mission = requireMission(engine, context.sessionID)
         const agent = resolveAgentName(agentName, { field: 'agent' })
         if (!delegatable.includes(agent)) {
@@ -96,18 +95,24 @@ export function createOrchestratorTools({ engine, todos, background, docs }: Cre
         }
         // Validates the todos (ids exist, dependencies done) before anything starts.
         if (agent === 'worker' && todoIds.length > 0) await todos.assign(mission.id, todoIds, { agent })
+        // The caller's turn stays open while the task runs (see docs/decisions/040): the session is busy,
+        // so OpenCode's Esc reaches it, and the result comes back here instead of in a separate wake.
+        context.metadata({ title: `${agent} · ${title}` })
         const task = engine.delegate({
           sessionId: context.sessionID,
           agent,
           title,
           prompt: `${prompt}\n\n(Mission goal: ${mission.goal}${todoIds.length > 0 ? ` · todos: ${todoIds.join(', ')}` : ''})`,
           todoIds,
-          notifyParent: wait !== true,
+          notifyParent: false,
         })
-        if (wait !== true) {
-          return `Queued ${taskLine(task)}. It runs in the background; when all your delegated tasks have ended you get one message with every result. End your turn unless there is other work.`
-        }
-        const [ended] = await engine.waitForTasks([task.id])
+        const interrupted = new Promise<'interrupted'>((resolveInterrupt) => {
+          if (context.abort.aborted) resolveInterrupt('interrupted')
+          else context.abort.addEventListener('abort', () => resolveInterrupt('interrupted'), { once: true })
+        })
+        const outcome = await Promise.race([engine.waitForTasks([task.id]), interrupted])
+        if (outcome === 'interrupted') return `Interrupted: ${taskLine(task)} was stopped with the mission.`
+        const [ended] = outcome
         if (!ended) return `${task.id} vanished.`
         return `${taskLine(ended)}\n${ended.status === 'completed' ? (ended.result ?? '(no answer)') : `Reason: ${ended.error?.message ?? ended.status}`}`
       },

@@ -58,7 +58,7 @@ async function missionHooks() {
   const call = (sessionID: string, args: Record<string, unknown> = { command: 'npm test' }) =>
     hooks['tool.execute.before']!({ tool: 'bash', sessionID, callID: 'call' }, { args })
   const tools = hooks.tool as unknown as Tools
-  const asCommander = { sessionID: 'ses_root', agent: 'commander', directory } as unknown as ToolContext
+  const asCommander = { sessionID: 'ses_root', agent: 'commander', directory, abort: new AbortController().signal, metadata: () => undefined } as unknown as ToolContext
   return { aborted, call, tools, asCommander }
 }
 
@@ -86,16 +86,19 @@ describe('tool.execute.before', () => {
 
   it("forgets a session's repeats once its task ends (no entry per session left behind)", async () => {
     const { call, tools, asCommander, aborted } = await missionHooks()
-    const queued = await tools['orchestrator_delegate']!.execute({ agent: 'worker', title: 'part', prompt: 'Do the part.' }, asCommander)
-    const taskId = /Queued (task_\S+)/.exec(queued)![1]!
+    // The delegation returns when its task ends: here, when it is cancelled.
+    const delegated = tools['orchestrator_delegate']!.execute({ agent: 'worker', title: 'part', prompt: 'Do the part.' }, asCommander)
     // The child session is created once the scheduler grants the slot.
-    for (let attempt = 0; attempt < 50 && !(await tools['orchestrator_task_status']!.execute({ taskId }, asCommander)).includes('running'); attempt++) {
+    const runningTask = async () => /(task_\S+) · worker · running/.exec(await tools['orchestrator_task_status']!.execute({}, asCommander))?.[1]
+    for (let attempt = 0; attempt < 50 && !(await runningTask()); attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
+    const taskId = (await runningTask())!
     await call('ses_child_1')
     await call('ses_child_1')
     await tools['orchestrator_task_cancel']!.execute({ taskId, reason: 'no longer needed' }, asCommander)
     expect(aborted).toEqual(['ses_child_1'])
+    await expect(delegated).resolves.toMatch(/cancelled/)
     // A third identical call would be refused had the count outlived the task.
     await expect(call('ses_child_1')).resolves.toBeUndefined()
   })

@@ -150,6 +150,41 @@ describe('Esc on the root', () => {
     expect(harness.engine.getMission(missionId)).toMatchObject({ state: 'stopped', end: { reason: USER_ESC } })
   })
 
+  it('Esc on a running child (the user viewing it) stops the whole mission, not only that task', async () => {
+    const harness = createMissionHarness()
+    harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'waiting' })
+    harness.host.onAgent('worker', { durationMs: 3_600_000, reply: 'done' })
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      for (const title of ['w1', 'w2']) harness.engine.delegate({ sessionId, agent: 'worker', title, prompt: 'work' })
+    })
+    const { missionId } = await harness.startMission()
+    await harness.advance(5_000)
+    const [viewed, other] = harness.engine.getMission(missionId)!.tasks.map((task) => task.sessionId!)
+    expect(harness.host.isBusy(viewed!) && harness.host.isBusy(other!)).toBe(true)
+    const escIndex = harness.host.calls.length
+    await harness.host.sessions.abort(viewed!)
+    await harness.settle()
+    expect(harness.engine.getMission(missionId)).toMatchObject({ state: 'stopped', end: { reason: 'the worker session "w1" was interrupted by the user' } })
+    expect(harness.host.isBusy(other!)).toBe(false)
+    await harness.advance(3_600_000)
+    expect(callsAfter(harness, escIndex, 'promptAsync')).toEqual([])
+  })
+
+  it("the engine's own abort of a cancelled task's child does not stop the mission", async () => {
+    const harness = createMissionHarness()
+    harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'waiting' })
+    harness.host.onAgent('worker', { durationMs: 3_600_000, reply: 'done' })
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      for (const title of ['w1', 'w2']) harness.engine.delegate({ sessionId, agent: 'worker', title, prompt: 'work' })
+    })
+    const { missionId } = await harness.startMission()
+    await harness.advance(5_000)
+    const [first] = harness.engine.getMission(missionId)!.tasks
+    await harness.engine.cancelTask(first!.id, 'no longer needed')
+    await harness.settle()
+    expect(harness.engine.getMission(missionId)!.state).not.toBe('stopped')
+  })
+
   it('the normal error sequence (error → idle → message → idle) does not stop it, and a later Esc still does', async () => {
     const harness = createMissionHarness()
     const apiError = { name: 'APIError', data: { message: 'Internal server error', statusCode: 500, isRetryable: false } }
