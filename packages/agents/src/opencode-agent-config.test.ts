@@ -141,7 +141,8 @@ describe('toOpencodeAgentConfig', () => {
     for (const name of AGENT_NAMES) {
       const config = toOpencodeAgentConfig(DEFAULT_AGENTS[name])
       expect(config.mode).toBe(name === 'commander' ? 'primary' : 'subagent')
-      expect(config.hidden).toBe(name === 'commander' ? undefined : true)
+      // The Commander too: it is started by /task, never picked with Tab (docs/decisions/044).
+      expect(config.hidden).toBe(true)
       expect(config.description.length).toBeGreaterThan(20)
       for (const tool of ORCHESTRATOR_TOOL_NAMES) {
         expect(config.tools[tool]).toBe(EXPECTED_TOOLS[name].includes(tool))

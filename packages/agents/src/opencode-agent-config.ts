@@ -17,8 +17,11 @@ export type OpencodeAgentConfig = {
   permission: Record<string, PermissionValue>
   /** Orchestrator tools on (true) or off (false) for this agent: the documented `tools` switch. */
   tools: Record<string, boolean>
-  /** Subagents are hidden from the `@` menu: they only run inside missions. */
-  hidden?: boolean
+  /**
+   * Every orchestrator agent is hidden: subagents from the `@` menu, the Commander from the TUI's
+   * Tab cycle and agent list (it runs only through `/task`; see docs/decisions/044).
+   */
+  hidden: boolean
   model?: string
   temperature?: number
   disable?: boolean
@@ -50,8 +53,8 @@ export function toOpencodeAgentConfig(agent: AgentDefinition): OpencodeAgentConf
     prompt: buildSystemPrompt(agent),
     permission: orderedPermission(agent),
     tools: Object.fromEntries(ORCHESTRATOR_TOOL_NAMES.map((tool) => [tool, agent.tools.includes(tool)])),
+    hidden: true,
   }
-  if (agent.mode === 'subagent') config.hidden = true
   if (agent.model !== undefined) config.model = agent.model
   if (agent.temperature !== undefined) config.temperature = agent.temperature
   if (agent.disable === true) config.disable = true

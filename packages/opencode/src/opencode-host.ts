@@ -10,6 +10,7 @@ import {
   type PermissionRule,
 } from '@opencode-orchestrator/core'
 import { toHostMessage, toHostSession, toHostStatus, toHostTodos, translateEvent } from './event-translation'
+import { promptParts, type PromptTextPart } from './prompt-parts'
 
 /** The v1 SDK client OpenCode hands to plugins. */
 export type OpencodeClient = PluginInput['client']
@@ -81,10 +82,10 @@ export function createOpencodeHost({ client, directory, logger }: CreateOpencode
       },
       async promptAsync(options) {
         const body: {
-          parts: Array<{ type: 'text'; text: string }>
+          parts: PromptTextPart[]
           agent?: string
           model?: { providerID: string; modelID: string }
-        } = { parts: [{ type: 'text', text: options.text }] }
+        } = { parts: promptParts(options.text) }
         if (options.agent) body.agent = options.agent
         if (options.model) body.model = { providerID: options.model.providerId, modelID: options.model.modelId }
         const result = await client.session.promptAsync({ path: { id: options.sessionId }, body, query })

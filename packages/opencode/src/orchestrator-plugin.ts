@@ -24,6 +24,8 @@ import { createCircuitBreaker, createRecoveryCoordinator, createRecoveryPolicy }
 import { decideContinuation } from '@opencode-orchestrator/todo-engine'
 import { createAppLogger } from './app-logger'
 import { createDocsCache } from './docs-cache'
+import { rejectionStop } from './rejection-stop'
+import { ignoreMissionFolder } from './ignore-mission-folder'
 import { loadConfig } from './load-config'
 import { createLoopBreaker } from './loop-breaker'
 import { compactionContext, statusText } from './mission-text'
@@ -95,6 +97,10 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     }
 
     const storage = createFileStorage({ root: resolve(input.directory, config.missionDirectory), logger })
+    // Before anything is written there: the mission folder stays out of git and out of OpenCode's snapshots.
+    await ignoreMissionFolder(storage).catch((error: unknown) =>
+      logger.log('error', 'could not write the mission folder .gitignore; git will list the mission files', { error: errorMessage(error) }),
+    )
     const bus = createEventBus<OrchestratorEvents>({
       onListenerError: (error, eventName) => logger.log('error', 'event listener failed', { event: eventName, error: errorMessage(error) }),
     })
@@ -337,6 +343,17 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       tool: tools as unknown as NonNullable<Hooks['tool']>,
       event: async ({ event }) => {
         host.dispatch(event)
+        const rejection = rejectionStop(event)
+        if (rejection) {
+          const mission = engine.missionStateOf(rejection.sessionId)
+          if (mission && !isMissionFinal(mission.state)) {
+            logger.log('info', 'a permission was rejected with a stop command as feedback; stopping the mission', { missionId: mission.missionId, sessionId: rejection.sessionId })
+            void Promise.all([
+              engine.stopMission(mission.missionId, { reason: `stopped by the user (/${rejection.via} while a permission prompt was open)` }),
+              background.killMission(mission.missionId),
+            ]).catch((error: unknown) => logger.log('error', 'could not stop the mission after a rejection', { missionId: mission.missionId, error: errorMessage(error) }))
+          }
+        }
       },
       'command.execute.before': async (commandInput) => {
         await handleCommand(parseCommand(commandInput.command, commandInput.arguments), commandInput.sessionID)
