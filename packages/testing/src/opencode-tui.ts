@@ -161,9 +161,19 @@ export async function startOpencodeTui(options: StartOpencodeTuiOptions): Promis
       await run('tmux', ['-L', socket, 'send-keys', '-t', '0', '-l', text])
     },
     async submit(text) {
-      await tui.type(text)
-      // The prompt may open an autocomplete on `/`; give the TUI a frame to take the text first.
-      await new Promise((resolveWait) => setTimeout(resolveWait, 150))
+      // Keys typed while the TUI switches screens can be lost: type until the text is in the input.
+      const visible = text.slice(0, Math.max(1, columns - 20))
+      for (let attempt = 1; ; attempt++) {
+        await tui.type(text)
+        try {
+          await tui.waitFor(visible, { timeoutMs: 3_000, intervalMs: 50 })
+          break
+        } catch (error) {
+          if (attempt === 3) throw error
+          // Clear whatever part of it arrived before typing again.
+          await tui.keys('C-u')
+        }
+      }
       await tui.keys('Enter')
     },
     waitFor: (expected, waitOptions) => waitUntil(true, expected, waitOptions),
