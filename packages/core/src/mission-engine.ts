@@ -178,6 +178,15 @@ const LIVE: ReadonlySet<TaskStatus> = new Set(['queued', 'running'])
 const MESSAGE_WINDOW = 6
 
 /** Records what an assistant message update says about the session's latest turn. */
+/**
+ * A child session's title: the task's title (the Commander names the todo there), then the role in
+ * the form OpenCode's TUI reads for its own subagents (`@worker subagent`), so a child view's footer
+ * says "Worker (1 of 3)" instead of "Subagent (1 of 3)" (verified on 1.18.33).
+ */
+function childSessionTitle(task: Pick<Task, 'agent' | 'title'>): string {
+  return `${task.title} (@${task.agent} subagent)`
+}
+
 function noteAssistantMessage(entry: SessionTrack, message: HostMessage): void {
   const current = entry.lastTurn
   if (current?.messageId !== message.id) {
@@ -479,7 +488,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   const startChild = async (runtime: MissionRuntime, task: Task, generation: number) => {
     let sessionId: string
     try {
-      const session = await host.sessions.create({ parentId: task.parentSessionId, title: `${task.agent}: ${task.title}`, agent: task.agent })
+      const session = await host.sessions.create({ parentId: task.parentSessionId, title: childSessionTitle(task), agent: task.agent })
       sessionId = session.id
     } catch (error) {
       if (!isTaskFinal(task)) endTask(runtime, task, 'failed', { error: { code: 'host-failed', message: `could not create the child session: ${errorMessage(error)}` } })
@@ -542,6 +551,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   }
 
   // ------------------------------------------------------------ wakes
+
 
   const maybeWake = (runtime: MissionRuntime, parentSessionId: string) => {
     const pending = runtime.record.pendingWakes[parentSessionId]

@@ -161,6 +161,9 @@ describe('Esc on the root', () => {
     await harness.advance(5_000)
     const [viewed, other] = harness.engine.getMission(missionId)!.tasks.map((task) => task.sessionId!)
     expect(harness.host.isBusy(viewed!) && harness.host.isBusy(other!)).toBe(true)
+    // Titled by todo and role, in the form OpenCode's TUI reads for a subagent's footer ("Worker (1 of 2)").
+    const titles = harness.host.calls.filter((call) => call.method === 'create').map((call) => (call.args[0] as { title?: string }).title)
+    expect(titles).toEqual(['w1 (@worker subagent)', 'w2 (@worker subagent)'])
     const escIndex = harness.host.calls.length
     await harness.host.sessions.abort(viewed!)
     await harness.settle()
