@@ -37,7 +37,14 @@ function fakeInput(directory: string, recorded: Recorded): PluginInput {
       },
     },
     session: new Proxy(
-      { abort: () => ok(true) },
+      {
+        abort: () => ok(true),
+        // Notes without a model call (noReply), e.g. the line that says how a mission ended.
+        promptAsync: ({ body }: { body: { noReply?: boolean } }) => {
+          if (body.noReply !== true) throw new Error('fake client: only notes (noReply) are expected in this test')
+          return ok(undefined)
+        },
+      },
       { get: (target: Record<string, unknown>, name) => target[String(name)] ?? unexpected(`session.${String(name)}`) },
     ),
   }

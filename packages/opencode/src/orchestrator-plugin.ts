@@ -24,6 +24,7 @@ import { createCircuitBreaker, createRecoveryCoordinator, createRecoveryPolicy }
 import { decideContinuation } from '@opencode-orchestrator/todo-engine'
 import { createAppLogger } from './app-logger'
 import { createDocsCache } from './docs-cache'
+import { writeMissionEndNotes } from './mission-end-note'
 import { rejectionStop } from './rejection-stop'
 import { ignoreMissionFolder } from './ignore-mission-folder'
 import { loadConfig } from './load-config'
@@ -190,9 +191,9 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     bus.on('mission-stop', forgetRoot)
     bus.on('mission-fail', forgetRoot)
 
-    /** Adds a message to a session without starting a turn (no model call). */
-    const noteSession = async (sessionId: string, text: string) => {
-      const agent = engine.sessionRole(sessionId)?.agent
+    /** Adds a message to a session without starting a turn (no model call). `agent: null` leaves it to OpenCode's default agent. */
+    const noteSession = async (sessionId: string, text: string, options: { agent?: null } = {}) => {
+      const agent = options.agent === null ? undefined : engine.sessionRole(sessionId)?.agent
       const result = await input.client.session.promptAsync({
         path: { id: sessionId },
         body: { noReply: true, parts: [{ type: 'text', text }], ...(agent ? { agent } : {}) },
@@ -200,6 +201,15 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       })
       if (result.error !== undefined) throw new Error(`OpenCode did not take the note for session ${sessionId}: ${JSON.stringify(result.error).slice(0, 300)}`)
     }
+
+    // The toast fades; a line in the root session says how the mission ended. Not in the Commander's name:
+    // the session goes back to the user's own agent (docs/decisions/044).
+    writeMissionEndNotes({
+      bus,
+      rootSessionOf: (missionId) => engine.getMission(missionId)?.rootSessionId,
+      note: (sessionId, text) => noteSession(sessionId, text, { agent: null }),
+      onError: (error, missionId) => logger.log('error', 'could not write the end of the mission into its session', { missionId, error: errorMessage(error) }),
+    })
 
     const recovery = createRecoveryCoordinator({
       host,

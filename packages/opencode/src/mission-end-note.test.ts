@@ -1,0 +1,41 @@
+import { createEventBus, type OrchestratorEvents } from '@opencode-orchestrator/core'
+import { describe, expect, it } from 'vitest'
+import { missionEndNote, writeMissionEndNotes } from './mission-end-note'
+
+describe('mission end notes', () => {
+  it('writes one short line into the root session when a mission seals, stops or fails', async () => {
+    const bus = createEventBus<OrchestratorEvents>({ onListenerError: (error) => { throw error } })
+    const notes: Array<[string, string]> = []
+    const off = writeMissionEndNotes({
+      bus,
+      rootSessionOf: (missionId) => (missionId === 'm1' ? 'ses_root' : undefined),
+      note: async (sessionId, text) => void notes.push([sessionId, text]),
+      onError: (error) => {
+        throw error
+      },
+    })
+    bus.emit('mission-stop', { missionId: 'm1', reason: 'the root session was interrupted by the user' })
+    bus.emit('mission-seal', { missionId: 'm1', todos: [] })
+    bus.emit('mission-fail', { missionId: 'unknown', reason: 'x' })
+    off()
+    bus.emit('mission-stop', { missionId: 'm1', reason: 'after unsubscribe' })
+    expect(notes).toEqual([
+      ['ses_root', '[orchestrator] Mission stopped: the root session was interrupted by the user.'],
+      ['ses_root', '[orchestrator] Mission sealed: all 0 todos verified.'],
+    ])
+  })
+
+  it('reports a note that could not be written', async () => {
+    const bus = createEventBus<OrchestratorEvents>({ onListenerError: (error) => { throw error } })
+    const errors: string[] = []
+    writeMissionEndNotes({ bus, rootSessionOf: () => 'ses_root', note: () => Promise.reject(new Error('server gone')), onError: (error, missionId) => errors.push(`${missionId}: ${String(error)}`) })
+    bus.emit('mission-fail', { missionId: 'm2', reason: 'a 401' })
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(errors).toEqual(['m2: Error: server gone'])
+  })
+
+  it('names the count of verified todos', () => {
+    expect(missionEndNote({ kind: 'seal', todoCount: 1 })).toBe('[orchestrator] Mission sealed: all 1 todo verified.')
+    expect(missionEndNote({ kind: 'fail', reason: 'the provider refused the API key' })).toBe('[orchestrator] Mission failed: the provider refused the API key.')
+  })
+})
