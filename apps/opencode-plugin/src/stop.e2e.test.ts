@@ -79,7 +79,16 @@ function answerPermissions(reply: 'once' | 'reject'): () => void {
   }
 }
 
-function startedJob(marker: string): { jobId: string; pid: number } | undefined {
+function startedJob(marker: string, sessionID?: string): { jobId: string; pid: number } | undefined {
+  // The tool's output as OpenCode stored it: a message whose other calls wait on delegated tasks
+  // (docs/decisions/040) sends its results to the model only once they all ended.
+  for (const recorded of sessionID === undefined ? [] : server.events.all) {
+    if (recorded.event.type !== 'message.part.updated') continue
+    const part = (recorded.event.properties as { part: { type: string; sessionID: string; tool?: string; state?: { status: string; output?: string } } }).part
+    if (part.type !== 'tool' || part.sessionID !== sessionID || part.tool !== 'orchestrator_bg_run' || part.state?.status !== 'completed') continue
+    const match = /Started (bg_\S+) \(pid (\d+)\)/.exec(part.state.output ?? '')
+    if (match) return { jobId: match[1]!, pid: Number(match[2]) }
+  }
   for (const request of model.requests) {
     if (!request.rule?.includes(marker)) continue
     for (const result of request.summary?.toolResults ?? []) {
@@ -189,8 +198,8 @@ describe.each([
     try {
       const sessionID = await startMission(marker)
       const workerCalls = () => model.requests.filter((request) => request.rule === `worker:${marker}`)
-      await until(() => workerCalls().length === 5 && startedJob(marker) !== undefined, 30_000, 'five workers and the job running')
-      const { pid } = startedJob(marker)!
+      await until(() => workerCalls().length === 5 && startedJob(marker, sessionID) !== undefined, 30_000, 'five workers and the job running')
+      const { pid } = startedJob(marker, sessionID)!
       const children = (await server.client.session.children({ sessionID })).data!
       expect(children).toHaveLength(5)
 

@@ -34,6 +34,7 @@ import { createMissionEventLog } from './mission-event-log'
 import { createMissionReportWriter } from './mission-report-writer'
 import { createMissionTodos } from './mission-todos'
 import {
+  acquireInstanceLock,
   createBackgroundLedger,
   createBackgroundManager,
   createFileStorage,
@@ -102,6 +103,16 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     await ignoreMissionFolder(storage).catch((error: unknown) =>
       logger.log('error', 'could not write the mission folder .gitignore; git will list the mission files', { error: errorMessage(error) }),
     )
+    const processOwner = dependencies.processOwner === undefined ? await readProcessIdentity(process.pid) : (dependencies.processOwner ?? undefined)
+    // One orchestrator per project, whatever loaded this copy (the CLI's plugin and an opencode.json entry, or a second server).
+    const lock = await acquireInstanceLock({ path: resolve(input.directory, config.missionDirectory, 'instance.lock'), instance, process: processOwner, now: () => clock.now() })
+    if (!lock.acquired) {
+      logger.log('warn', 'another orchestrator already runs for this project; this copy stays inactive (no tools, commands or agents of its own)', {
+        holder: lock.holder.instance,
+        holderPid: lock.holder.process.pid,
+      })
+      return {}
+    }
     const bus = createEventBus<OrchestratorEvents>({
       onListenerError: (error, eventName) => logger.log('error', 'event listener failed', { event: eventName, error: errorMessage(error) }),
     })
@@ -137,7 +148,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       logger,
       clock,
       instance,
-      owner: dependencies.processOwner === undefined ? await readProcessIdentity(process.pid) : (dependencies.processOwner ?? undefined),
+      owner: processOwner,
     })
     const background = createBackgroundManager({
       runner,
@@ -408,6 +419,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           taskStore.dispose(),
           missionReports.dispose().then(() => missionEvents.dispose()),
         ])
+        await lock.release().catch((error: unknown) => logger.log('error', 'could not release the orchestrator lock', { error: errorMessage(error) }))
       },
     }
   }
