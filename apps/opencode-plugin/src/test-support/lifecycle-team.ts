@@ -12,6 +12,17 @@ import { diagnostics, readJournals } from './scripted-team'
 /** What started a Commander turn, read from the message the engine (or the user) sent. */
 export type CommanderTurnKind = 'task' | 'wake' | 'continuation' | 'resume' | 'recovery'
 
+/** Results of `orchestrator_delegate` calls: the call waits for its task and returns `<task id> · <agent> · <status> …`. */
+const DELEGATION_RESULT = /^(task_\S+ · \w+ · (completed|failed|cancelled)|Interrupted: )/
+
+/**
+ * True when the tool results the model is answering are all delegations that returned with their
+ * tasks' results: what a wake prompt used to carry before delegations waited (docs/decisions/040).
+ */
+export function isDelegationReturn(request: Pick<ChatRequestSummary, 'lastRole' | 'toolResults'>): boolean {
+  return request.lastRole === 'tool' && request.toolResults.length > 0 && request.toolResults.every((result) => DELEGATION_RESULT.test(result.content))
+}
+
 export function commanderTurnKind(request: Pick<ChatRequestSummary, 'lastUserMessage'>): CommanderTurnKind {
   const text = request.lastUserMessage
   if (text.startsWith('[orchestrator] Recovery:')) return 'recovery'
@@ -37,7 +48,8 @@ export interface CommanderScriptOptions {
   delayMs?: number
   /**
    * The response to a fresh turn. `count` numbers the turns of that kind from 0.
-   * Tool results are answered with a short text, which ends the turn.
+   * Delegations returning with their tasks' results count as a `wake` (the results a wake prompt
+   * used to bring); other tool results are answered with a short text, which ends the turn.
    */
   turn: (kind: CommanderTurnKind, count: number, request: ChatRequestSummary) => ScriptedResponse
 }
@@ -53,8 +65,8 @@ export function scriptCommander(model: ScriptedModel, { marker, delayMs = 0, tur
     name: `commander:${marker}`,
     match: { system: 'You are the Commander', marker },
     respond: (request) => {
-      if (request.lastRole === 'tool') return delayed({ text: 'Done with the tools for this turn.' }, delayMs)
-      const kind = commanderTurnKind(request)
+      if (request.lastRole === 'tool' && !isDelegationReturn(request)) return delayed({ text: 'Done with the tools for this turn.' }, delayMs)
+      const kind = request.lastRole === 'tool' ? 'wake' : commanderTurnKind(request)
       const count = turns.filter((seen) => seen === kind).length
       turns.push(kind)
       return delayed(turn(kind, count, request), delayMs)
