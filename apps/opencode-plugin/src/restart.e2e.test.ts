@@ -112,6 +112,14 @@ describe('kill -9 and restart mid-mission', () => {
 
     const [recordA, recordB] = await Promise.all([waitForFinalJournal(context(), rootA), waitForFinalJournal(context(), rootB)])
 
+    // The resume is visible: a line in each root session and a notice — and the line does not pause the mission.
+    for (const root of [rootA, rootB]) {
+      const messages = (await server.client.session.messages({ sessionID: root })).data ?? []
+      const lines = messages.flatMap((message) => message.parts).filter((part) => part.type === 'text' && part.text.startsWith('[orchestrator] Mission resumed after a restart'))
+      expect(lines).toHaveLength(1)
+    }
+    expect(server.events.all.filter((recorded) => recorded.event.type === 'tui.toast.show' && (recorded.event.properties as { title?: string }).title === 'Mission resumed')).toHaveLength(2)
+
     // A: same tasks, same child sessions — adopted, not redone.
     expect(recordA.state).toBe('sealed')
     expect(recordA.id).toBe(beforeA.id)

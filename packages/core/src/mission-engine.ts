@@ -110,6 +110,11 @@ export interface MissionEngine {
   stopMission(missionId: string, options: StopMissionOptions): Promise<void>
   /** Clears a pause (the user wrote to the Commander) and lets the loop continue. */
   resumeMission(missionId: string): void
+  /**
+   * The next user message in this mission's root session is the host adapter's own note (e.g. "resumed
+   * after a restart"), not the user taking over: it does not pause the loop. A no-op outside a running mission.
+   */
+  expectOwnRootMessage(missionId: string): void
   /** Re-evaluates the loop after outside work ended (e.g. a background command); a no-op while the root is busy. */
   recheck(missionId: string): void
   /** Replaces the mission's todos (validated by the caller, e.g. todo-engine). */
@@ -1188,6 +1193,11 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     },
 
     stopMission,
+
+    expectOwnRootMessage(missionId) {
+      const runtime = missions.get(missionId)
+      if (runtime && !isMissionFinal(runtime.record.state)) runtime.syntheticRootMessages++
+    },
 
     resumeMission(missionId) {
       const runtime = requireMission(missionId)

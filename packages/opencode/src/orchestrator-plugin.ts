@@ -302,6 +302,20 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
             problems: report.problems.map((problem) => problem.error.message),
           })
         }
+        // A resumed mission says so where the user looks: a line in its root session and a notice.
+        for (const missionId of report.adopted) {
+          const mission = engine.getMission(missionId)
+          if (!mission || isMissionFinal(mission.state)) continue
+          const running = mission.tasks.filter((task) => task.status === 'running' || task.status === 'queued').length
+          const text = `[orchestrator] Mission resumed after a restart: ${running === 0 ? 'the Commander carries on' : `${running} task${running === 1 ? '' : 's'} carry on`}.`
+          engine.expectOwnRootMessage(missionId)
+          void noteSession(mission.rootSessionId, text, { agent: null }).catch((error: unknown) =>
+            logger.log('error', 'could not write the resume line into the mission session', { missionId, error: errorMessage(error) }),
+          )
+          void host
+            .toast({ title: 'Mission resumed', message: `${mission.goal.slice(0, 120)} — ${text.replace('[orchestrator] Mission resumed after a restart: ', '')}`, variant: 'info' })
+            .catch(() => undefined)
+        }
         for (const problem of report.problems) {
           void host.toast({ title: 'Orchestrator journal', message: problem.error.message.slice(0, 300), variant: 'warning' }).catch(() => undefined)
         }

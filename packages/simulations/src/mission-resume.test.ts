@@ -220,6 +220,22 @@ describe('restart edge cases', () => {
     expect(wakes).toHaveLength(1)
   })
 
+  it("the adapter's own note in the root session (announced) does not pause the mission; the user's words do", async () => {
+    const clock = createFakeClock({ start: 1_000_000 })
+    const host = createFakeHost({ clock })
+    const harness = createMissionHarness({ clock, host, continuation: { cooldownMs: 0 } })
+    host.onAgent('commander', { durationMs: 30_000, reply: 'working on it' })
+    const { missionId, rootSessionId } = await harness.startMission()
+    await harness.advance(1_000)
+    harness.engine.expectOwnRootMessage(missionId)
+    host.userPrompt({ sessionId: rootSessionId, text: '[orchestrator] Mission resumed after a restart.' })
+    await harness.settle()
+    expect(harness.engine.getMission(missionId)!.pausedReason).toBeUndefined()
+    host.userPrompt({ sessionId: rootSessionId, text: 'Wait, use PostgreSQL instead.' })
+    await harness.settle()
+    expect(harness.engine.getMission(missionId)!.pausedReason).toBeDefined()
+  })
+
   it('a mission the user paused stays paused after a restart', async () => {
     const clock = createFakeClock({ start: 1_000_000 })
     const host = createFakeHost({ clock })
