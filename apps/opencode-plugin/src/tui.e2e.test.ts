@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startOpencodeTui, type OpencodeTui, type ScriptedModel } from '@opencode-orchestrator/testing'
 import { startPluginServer, stopPluginServer, type PluginServer } from './test-support/plugin-server'
@@ -31,7 +31,6 @@ afterAll(async () => {
 
 afterEach(async (context) => {
   if (context.task.result?.state === 'fail' && tui && started.server && started.model) {
-    if (process.env.TUI_DEBUG) writeFileSync('/tmp/tui-server.log', started.server.logs.text())
     console.error(`--- last screen ---\n${await tui.screen()}\n--- diagnostics ---\n${diagnostics(started.model, started.server)}`)
   }
 })
