@@ -157,7 +157,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       logger,
       maxPerSession: config.background.maxPerSession,
       outputLimitBytes: config.background.outputLimitBytes,
-      onJobStart: (job) => void ledger.record(job),
+      onJobStart: (job) => ledger.record(job),
       onJobEnd: (job) => {
         void ledger.forget(job.id)
         late.engine?.recheck(job.missionId)

@@ -193,6 +193,26 @@ describe('createBackgroundManager', () => {
     expect(logged).toContain('onJobEnd callback threw')
   })
 
+  it('answers a run only after onJobStart recorded the job (a SIGKILL after the answer cannot lose it), and logs a failed record', async () => {
+    const logged: string[] = []
+    let recorded: () => void = () => undefined
+    const recording = new Promise<void>((resolve) => (recorded = resolve))
+    const manager = makeManager({ logger: createLogger((entry) => logged.push(entry.message)), onJobStart: () => recording })
+    let answered = false
+    const running = manager.run({ missionId: 'm', sessionId: 's', command: 'sleep 5', cwd }).then((job) => {
+      answered = true
+      return job
+    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(answered).toBe(false)
+    recorded()
+    expect((await running).status).toBe('running')
+
+    const failing = makeManager({ logger: createLogger((entry) => logged.push(entry.message)), onJobStart: () => Promise.reject(new Error('disk full')) })
+    expect((await failing.run({ missionId: 'm', sessionId: 's2', command: 'sleep 5', cwd })).status).toBe('running')
+    expect(logged).toContain('onJobStart callback threw')
+  })
+
   it('disposeAll kills everything and refuses new jobs', async () => {
     const manager = makeManager()
     const jobs = [

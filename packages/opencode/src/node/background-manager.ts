@@ -64,8 +64,12 @@ export interface CreateBackgroundManagerOptions {
   outputLimitBytes: number
   /** Finished jobs kept listable; older ones are forgotten with their output. Default 100. */
   maxFinishedJobs?: number
-  /** Called once when a job has started (it has a pid), e.g. to write it into the ledger. Errors are logged. */
-  onJobStart?: (job: BackgroundJob) => void
+  /**
+   * Called once when a job has started (it has a pid), e.g. to write it into the ledger. `start` answers
+   * only after a returned promise settled: a job the caller was told about is on record (a SIGKILLed
+   * OpenCode's successor finds it). Errors are logged.
+   */
+  onJobStart?: (job: BackgroundJob) => void | Promise<void>
   /** Called once when a job ends (exited, killed or failed), e.g. to wake the mission. Errors are logged. */
   onJobEnd?: (job: BackgroundJob) => void
 }
@@ -263,7 +267,7 @@ export function createBackgroundManager(options: CreateBackgroundManagerOptions)
         if (startError !== undefined) throw startError
       } else if (onJobStart !== undefined) {
         try {
-          onJobStart(snapshot(record))
+          await onJobStart(snapshot(record))
         } catch (error) {
           log.log('error', 'onJobStart callback threw', { jobId: job.id, error: errorMessage(error) })
         }
