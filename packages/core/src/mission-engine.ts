@@ -103,7 +103,11 @@ export interface MissionEngine {
   startMission(options: StartMissionOptions): MissionSnapshot
   /** Queues a child task and returns at once; the child starts when a slot is free. */
   delegate(options: DelegateOptions): Task
-  /** Resolves with the tasks once all of them have ended (or the mission ended). */
+  /**
+   * Resolves with the tasks once all of them have ended (or the mission ended). When the mission ended
+   * stopped or failed, only after the aborts of its sessions were sent: a caller waiting inside a turn
+   * (the Commander's delegate call) must not get a result its turn could still answer with a model step.
+   */
   waitForTasks(taskIds: readonly string[]): Promise<Task[]>
   cancelTask(taskId: string, reason: string): Promise<void>
   /** Ends a mission at once: queued work dropped, every descendant session aborted. */
@@ -357,7 +361,15 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       const done = tasks.every((task) => isTaskFinal(task) || isMissionFinal(missions.get(task.missionId)?.record.state ?? 'stopped'))
       if (done) {
         waiters.delete(waiter)
-        waiter.resolve(tasks.map((task) => ({ ...task })))
+        const ended = tasks.map((task) => ({ ...task }))
+        // A mission that ended stopped or failed cuts its sessions' turns, the waiting caller's too (a
+        // Commander whose delegate call waits). Answering first would hand that turn one more model step
+        // after the end: the answer goes out once the aborts were sent.
+        const cutting = [...new Set(tasks.map((task) => missions.get(task.missionId)))].flatMap((runtime) =>
+          runtime && (runtime.record.state === 'stopped' || runtime.record.state === 'failed') && runtime.abortsDone ? [runtime.abortsDone] : [],
+        )
+        if (cutting.length === 0) waiter.resolve(ended)
+        else void Promise.all(cutting).then(() => waiter.resolve(ended))
       }
     }
   }
@@ -754,7 +766,6 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     else if (state === 'stopped') bus.emit('mission-stop', { missionId: record.id, reason, ...(budget ? { budget } : {}) })
     else bus.emit('mission-fail', { missionId: record.id, reason })
     persist(runtime)
-    settleWaiters()
     // Cut every in-flight model call: children first, then the root's own turn. A seal cuts the
     // children too (their tasks are cancelled; a leftover worker must not touch verified work, nor
     // spend more), but not the root, whose finished turn is what sealed the mission.
@@ -763,6 +774,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       host.sessions.abort(sessionId).catch((error: unknown) => logger.log('error', 'abort failed', { missionId: record.id, sessionId, error: errorMessage(error) })),
     )
     runtime.abortsDone = Promise.all(aborts).then(() => undefined)
+    settleWaiters()
     evictEnded()
   }
 

@@ -54,3 +54,55 @@ describe('a fatal error in one child ends the mission', () => {
     expect(harness.engine.missionStateOf(rootSessionId)).toEqual({ missionId, state: 'planning' })
   })
 })
+
+describe('a delegate call that waits for a task of a mission that ends', () => {
+  it.each(['failed', 'stopped'] as const)('is answered only after the root was aborted (mission %s): the caller gets no model step after the end', async (outcome) => {
+    const aborts: Array<{ sessionId: string; deliver: () => void }> = []
+    const harness = createMissionHarness({
+      // Aborts land when the test says so, as an abort over HTTP does some time after it was sent.
+      wrapHost: (host) => ({
+        ...host,
+        sessions: { ...host.sessions, abort: (sessionId) => new Promise<void>((resolve, reject) => void aborts.push({ sessionId, deliver: () => void host.sessions.abort(sessionId).then(resolve, reject) })) },
+      }),
+    })
+    harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'delegated' })
+    harness.host.onAgent('worker', { hang: true })
+    const taskIds: string[] = []
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      taskIds.push(harness.engine.delegate({ sessionId, agent: 'worker', title: 'w1', prompt: 'work', notifyParent: false }).id)
+    })
+    const { missionId, rootSessionId } = await harness.startMission()
+    await harness.advance(1_000)
+    let answered = false
+    const waiting = harness.engine.waitForTasks(taskIds).then((tasks) => {
+      answered = true
+      return tasks
+    })
+
+    const stopping = harness.engine.stopMission(missionId, { reason: 'ended', outcome })
+    await harness.settle()
+    expect(harness.engine.getMission(missionId)!.state).toBe(outcome)
+    expect(aborts.map((abort) => abort.sessionId)).toContain(rootSessionId)
+    expect(answered).toBe(false)
+    for (const abort of aborts) abort.deliver()
+    await harness.settle()
+    expect(answered).toBe(true)
+    expect((await waiting).map((task) => task.status)).toEqual(['cancelled'])
+    await stopping
+  })
+
+  it('is answered at once when its task ends in a live mission', async () => {
+    const harness = createMissionHarness()
+    harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'delegated' })
+    harness.host.onAgent('worker', { durationMs: 2_000, reply: 'done' })
+    const taskIds: string[] = []
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      taskIds.push(harness.engine.delegate({ sessionId, agent: 'worker', title: 'w1', prompt: 'work', notifyParent: false }).id)
+    })
+    await harness.startMission()
+    await harness.advance(1_000)
+    const waiting = harness.engine.waitForTasks(taskIds)
+    await harness.advance(2_000)
+    expect((await waiting).map((task) => [task.status, task.result])).toEqual([['completed', 'done']])
+  })
+})
