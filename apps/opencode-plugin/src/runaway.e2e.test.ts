@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OpencodeServer, ScriptedModel } from '@opencode-orchestrator/testing'
 import { startPluginServer, stopPluginServer } from './test-support/plugin-server'
-import { delegateCall, journalOf, requestsOf, scriptCommander, scriptWorker, startTask, until, waitForFinalJournal, waitForToastMatching } from './test-support/lifecycle-team'
+import { delegateCall, isDelegationReturn, journalOf, requestsOf, scriptCommander, scriptWorker, startTask, until, waitForFinalJournal, waitForToastMatching } from './test-support/lifecycle-team'
 
 /*
  * Runaway agents on a real OpenCode server: a Commander that keeps delegating
@@ -130,10 +130,12 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     const parts = await toolParts(task!.sessionId!)
     expect(parts.map((part) => part.state.status)).toEqual(['completed', 'completed', 'error', 'error', 'error'])
     console.info(`[loop] the fifth call ended with: ${JSON.stringify(parts[4]!.state.status === 'error' ? parts[4]!.state.error : '')}`)
-    // The parent's wake says which task ended and why.
-    const wake = requestsOf(model, `commander:${marker}`).find((request) => request.summary?.lastRole === 'user' && request.summary.lastUserMessage.startsWith('[orchestrator] 1 delegated task ended'))
-    expect(wake?.summary?.lastUserMessage).toContain(`## ${task!.id} · worker · cancelled`)
-    expect(wake?.summary?.lastUserMessage).toContain(stopReason)
+    // The parent is told which task ended and why: its delegate call waits for the task and returns
+    // with the outcome (docs/decisions/040), which is what its next model request carries.
+    const told = requestsOf(model, `commander:${marker}`).find((request) => request.summary !== undefined && isDelegationReturn(request.summary))
+    const result = told?.summary?.toolResults.map((toolResult) => toolResult.content).join('\n') ?? ''
+    expect(result).toContain(`${task!.id} · worker · cancelled`)
+    expect(result).toContain(stopReason)
     // Ends the mission so it does not keep continuing in the background (the command answers with the stop notice).
     await server.client.session.command({ sessionID: rootSessionId, command: 'stop', arguments: '' })
   })
