@@ -256,6 +256,7 @@ describe('an OpenCode that is killed (SIGKILL) while a background command runs',
       await until(() => existsSync(grandchildFile) && readFileSync(grandchildFile, 'utf8').trim().length > 0, 10_000, 'grandchild pid written')
       const grandchild = Number(readFileSync(grandchildFile, 'utf8').trim())
 
+      const requestsBeforeKill = model.requests.length
       await server.stop({ signal: 'SIGKILL' })
       // The group is detached from OpenCode's: it survives the kill (this is the leak being fixed).
       expect(isAlive(pid) && isAlive(grandchild)).toBe(true)
@@ -264,6 +265,9 @@ describe('an OpenCode that is killed (SIGKILL) while a background command runs',
       // Nothing in a SIGKILLed process runs: only the ledger written at the start can find the group now.
       const cleanedAt = await until(() => !isAlive(pid) && !isAlive(grandchild), 20_000, 'left-behind process group killed after the restart')
       console.info(`[crash] left-behind background group gone ${cleanedAt - readyAt} ms after the restarted server was ready`)
+      // The adopted mission's Commander resumes as the Commander, although a resume line was written into its session.
+      await until(() => model.requests.slice(requestsBeforeKill).some((request) => request.rule === `commander:${marker}` && request.endedAt !== undefined), 30_000, 'the Commander resumed')
+      expect(model.requests.slice(requestsBeforeKill).filter((request) => request.rule === undefined).map((request) => request.summary?.lastUserMessage)).toEqual([])
     } finally {
       stopAnswering()
     }

@@ -309,7 +309,10 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           const running = mission.tasks.filter((task) => task.status === 'running' || task.status === 'queued').length
           const text = `[orchestrator] Mission resumed after a restart: ${running === 0 ? 'the Commander carries on' : `${running} task${running === 1 ? '' : 's'} carry on`}.`
           engine.expectOwnRootMessage(missionId)
-          void noteSession(mission.rootSessionId, text, { agent: null }).catch((error: unknown) =>
+          // In the Commander's name: the engine may be prompting the root to resume right now, and OpenCode
+          // runs a turn as the agent of its latest user message (a note in the default agent's name turned
+          // the resumed Commander into that agent).
+          void noteSession(mission.rootSessionId, text).catch((error: unknown) =>
             logger.log('error', 'could not write the resume line into the mission session', { missionId, error: errorMessage(error) }),
           )
           void host
