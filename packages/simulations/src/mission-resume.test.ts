@@ -142,6 +142,36 @@ describe('kill and resume', () => {
     expect(second.engine.getMission(missionId)!.end?.reason ?? 'not ended').toMatch(/^sealed/)
   })
 
+  it("a delegate call that waited (no wake of its own) died with the old server: its task's result reaches the Commander as a wake", async () => {
+    const clock = createFakeClock({ start: 1_000_000 })
+    const host = createFakeHost({ clock })
+    const storage = createMemoryStorage()
+    const first = createMissionHarness({ clock, host, storage })
+    // The Commander's delegate call waits in its turn for the task (docs/decisions/040).
+    host.onAgent('commander', [{ steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 3_600_000 }], reply: 'waited' }, { reply: 'got the result' }])
+    host.onAgent('worker', { durationMs: 600_000, reply: 'worker result' })
+    let taskId = ''
+    first.onTool('orchestrator_delegate', ({ sessionId }) => {
+      taskId = first.engine.delegate({ sessionId, agent: 'worker', title: 'w1', prompt: 'work', notifyParent: false }).id
+    })
+    const { missionId, rootSessionId } = await first.startMission()
+    await first.advance(1_000)
+    expect(first.engine.getTask(taskId)?.status).toBe('running')
+    // OpenCode is killed: the engine is gone and the root's turn, the waiting call with it.
+    await first.engine.dispose()
+    await host.sessions.abort(rootSessionId)
+    await first.settle()
+
+    const second = createMissionHarness({ clock, host, storage })
+    expect((await second.engine.start()).adopted).toEqual([missionId])
+    const before = second.prompts(rootSessionId).length
+    await second.advance(1_200_000)
+    expect(second.engine.getTask(taskId)).toMatchObject({ status: 'completed', result: 'worker result' })
+    const wakes = second.prompts(rootSessionId).slice(before).filter((prompt) => prompt.text.includes(`## ${taskId} ·`))
+    expect(wakes).toHaveLength(1)
+    expect(wakes[0]!.text).toContain('worker result')
+  })
+
   it('a mission whose root session no longer exists is marked stale with a reason; the others resume', async () => {
     const clock = createFakeClock({ start: 1_000_000 })
     const host = createFakeHost({ clock })
