@@ -109,6 +109,12 @@ export interface MissionEngine {
    * (the Commander's delegate call) must not get a result its turn could still answer with a model step.
    */
   waitForTasks(taskIds: readonly string[]): Promise<Task[]>
+  /**
+   * The caller that would have received this task's result in-process (a delegate call, `notifyParent:
+   * false`) is gone, e.g. OpenCode aborted the call while the mission goes on: the task's end wakes its
+   * parent session like any other. A no-op for an ended task.
+   */
+  wakeParentOnEnd(taskId: string): void
   cancelTask(taskId: string, reason: string): Promise<void>
   /** Ends a mission at once: queued work dropped, every descendant session aborted. */
   stopMission(missionId: string, options: StopMissionOptions): Promise<void>
@@ -1209,6 +1215,11 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     expectOwnRootMessage(missionId) {
       const runtime = missions.get(missionId)
       if (runtime && !isMissionFinal(runtime.record.state)) runtime.syntheticRootMessages++
+    },
+
+    wakeParentOnEnd(taskId) {
+      const task = findTask(taskId)
+      if (task) missions.get(task.missionId)?.silentTasks.delete(taskId)
     },
 
     resumeMission(missionId) {

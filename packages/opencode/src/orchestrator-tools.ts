@@ -111,7 +111,13 @@ export function createOrchestratorTools({ engine, todos, background, docs }: Cre
           else context.abort.addEventListener('abort', () => resolveInterrupt('interrupted'), { once: true })
         })
         const outcome = await Promise.race([engine.waitForTasks([task.id]), interrupted])
-        if (outcome === 'interrupted') return `Interrupted: ${taskLine(task)} was stopped with the mission.`
+        if (outcome === 'interrupted') {
+          // Esc on the root stops the mission (and its tasks); an abort that does not (OpenCode cancelling
+          // the call for another reason) leaves the task running: its result then comes as a wake.
+          engine.wakeParentOnEnd(task.id)
+          const now = engine.getTask(task.id) ?? task
+          return `Interrupted: ${taskLine(now)}. ${now.status === 'running' || now.status === 'queued' ? 'It still runs; its result comes to you as a message when it ends.' : ''}`.trimEnd()
+        }
         const [ended] = outcome
         if (!ended) return `${task.id} vanished.`
         return `${taskLine(ended)}\n${ended.status === 'completed' ? (ended.result ?? '(no answer)') : `Reason: ${ended.error?.message ?? ended.status}`}`

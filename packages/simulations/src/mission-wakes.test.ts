@@ -239,6 +239,28 @@ describe('work that ends without waking the root still moves the mission', () =>
     expect(next!.at).toBeGreaterThanOrEqual(ended.endedAt!)
   })
 
+  it('a silent task whose waiting call was cut while the mission goes on (wakeParentOnEnd) wakes its parent with the result', async () => {
+    const harness = createMissionHarness({ continuation: { cooldownMs: 0 } })
+    harness.host.onAgent('commander', [{ steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'call cut' }, { reply: 'read it' }])
+    harness.host.onAgent('worker', { durationMs: 5_000, reply: 'the result' })
+    let taskId = ''
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      taskId = harness.engine.delegate({ sessionId, agent: 'worker', title: 'cut', prompt: 'work', notifyParent: false }).id
+    })
+    const { missionId, rootSessionId } = await harness.startMission()
+    harness.engine.setTodos(missionId, [makeTodo('t1')])
+    await harness.advance(1_000)
+    expect(harness.engine.getTask(taskId)!.status).toBe('running')
+    harness.engine.wakeParentOnEnd(taskId)
+    await harness.advance(60_000)
+
+    expect(harness.engine.getTask(taskId)!.status).toBe('completed')
+    const delivered = wakes(harness, rootSessionId)
+    expect(delivered).toHaveLength(1)
+    expect(delivered[0]!.text).toContain(`## ${taskId} ·`)
+    expect(delivered[0]!.text).toContain('the result')
+  })
+
   it('a grandchild that ends after its parent task makes the idle root evaluate again', async () => {
     const harness = createMissionHarness({ continuation: { cooldownMs: 0 } })
     harness.host.onAgent('commander', [{ steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'delegated' }, { reply: 'next' }])
