@@ -1,0 +1,7 @@
+export { isFleetMissionId, missionBranch, parseFleetMissionSpec, parseMissionsJsonl } from './fleet-mission'
+export type { FleetMissionResult, FleetMissionSpec, FleetProgress } from './fleet-mission'
+export type { FleetJobContext, FleetJobState, FleetJobView, FleetQueue, FleetWorkerHandle } from './fleet-queue'
+export { DEFAULT_QUEUE_NAME, connectRedis, createBullmqFleetQueue, fleetKeys, startBullmqFleetWorker } from './bullmq-fleet-queue'
+export type { BullmqFleetQueueOptions, FleetConnectionOptions, FleetMissionOutcome, FleetWorkerOptions } from './bullmq-fleet-queue'
+export { createRedisTaskDispatcher } from './redis-task-dispatcher'
+export type { RedisTaskDispatcherOptions } from './redis-task-dispatcher'
