@@ -36,7 +36,7 @@ export interface RunCommandOptions {
   startTimeoutMs?: number
 }
 
-async function fetchMessages(client: OpencodeClient, record: MissionRecord, logger: Logger): Promise<Record<string, HostMessage[]>> {
+export async function fetchMessages(client: OpencodeClient, record: MissionRecord, logger: Logger): Promise<Record<string, HostMessage[]>> {
   const messages: Record<string, HostMessage[]> = {}
   for (const session of record.sessions) {
     const answer = await client.session.messages({ sessionID: session.sessionId })

@@ -5,3 +5,5 @@ export { DEFAULT_QUEUE_NAME, connectRedis, createBullmqFleetQueue, fleetKeys, st
 export type { BullmqFleetQueueOptions, FleetConnectionOptions, FleetMissionOutcome, FleetWorkerOptions } from './bullmq-fleet-queue'
 export { createRedisTaskDispatcher } from './redis-task-dispatcher'
 export type { RedisTaskDispatcherOptions } from './redis-task-dispatcher'
+export { startFleetDashboard } from './fleet-dashboard'
+export type { FleetDashboard, FleetDashboardOptions } from './fleet-dashboard'
