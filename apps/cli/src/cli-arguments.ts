@@ -1,4 +1,5 @@
 import { OrchestratorError } from '@opencode-orchestrator/core'
+import { FLEET_USAGE, parseFleetArguments, type FleetCommand } from './fleet/fleet-arguments'
 
 /** The mission the demo runs; its scripted team only knows this one. */
 export const DEMO_MISSION = 'Add a `slugify` module with tests'
@@ -32,7 +33,7 @@ export interface ReportCommand {
   json: boolean
 }
 
-export type CliCommand = RunCommand | StatusCommand | ReportCommand | { name: 'help' } | { name: 'version' }
+export type CliCommand = RunCommand | StatusCommand | ReportCommand | FleetCommand | { name: 'help' } | { name: 'version' }
 
 export const USAGE = `Usage:
   orchestrator run "<mission>" [--dir D] [--model provider/model] [--json] [--verbose]
@@ -54,7 +55,9 @@ Flags:
   --json                   Machine-readable JSON Lines on stdout.
   --demo                   No API key needed: a scripted model builds a slugify
                            module in a fresh temporary git repository.
-  --verbose                Structured debug logs on stderr.`
+  --verbose                Structured debug logs on stderr.
+
+${FLEET_USAGE}`
 
 type FlagName = 'dir' | 'model' | 'json' | 'demo' | 'verbose'
 
@@ -66,7 +69,7 @@ const FLAGS_OF: Record<'run' | 'status' | 'report', readonly FlagName[]> = {
   report: ['dir', 'json'],
 }
 
-const COMMANDS = ['run', 'status', 'report', 'help'] as const
+const COMMANDS = ['run', 'status', 'report', 'fleet', 'help'] as const
 
 function usageError(message: string, details: Record<string, unknown> = {}): OrchestratorError {
   return new OrchestratorError({ code: 'invalid-argument', message: `${message}\nRun \`orchestrator --help\` for the usage.`, details })
@@ -156,10 +159,11 @@ export function parseCliArguments(argv: readonly string[]): CliCommand {
   const [first, ...rest] = argv
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { name: 'help' }
   if (first === '--version' || first === '-v') return { name: 'version' }
+  if (first === 'fleet') return rest.includes('--help') || rest.includes('-h') ? { name: 'help' } : parseFleetArguments(rest)
   if (first !== 'run' && first !== 'status' && first !== 'report') {
     const suggestion = closest(first, COMMANDS)
     throw usageError(
-      `Unknown command '${first}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}. Commands: run, status, report.`,
+      `Unknown command '${first}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}. Commands: run, status, report, fleet.`,
       { field: 'command', value: first },
     )
   }

@@ -4,6 +4,7 @@ import picocolors from 'picocolors'
 import { version } from '../package.json'
 import { USAGE, parseCliArguments, type CliCommand } from './cli-arguments'
 import { exitCodeForError, isExpectedError } from './exit-codes'
+import { fleetCommand } from './fleet/fleet-command'
 import type { Palette } from './progress-view'
 import { reportCommand } from './report-command'
 import { formatJsonLine } from './run-event'
@@ -70,6 +71,18 @@ export async function main(context: CliContext): Promise<number> {
         return await statusCommand({ command, env: context.env, cwd: context.cwd, clock, stdout, stderr, colors: paletteFor(stdout, context.env) })
       case 'report':
         return await reportCommand({ command, env: context.env, cwd: context.cwd, clock, logger: stderrLogger(stderr, clock, false), stdout })
+      case 'fleet':
+        return await fleetCommand({
+          command,
+          env: context.env,
+          cwd: context.cwd,
+          clock,
+          logger: stderrLogger(stderr, clock, command.action === 'worker' && command.verbose),
+          stdout,
+          interrupt: interrupt.signal,
+          resolveFrom: import.meta.url,
+          ...(context.startTimeoutMs !== undefined ? { startTimeoutMs: context.startTimeoutMs } : {}),
+        })
       case 'run': {
         const reporter = command.json
           ? createJsonLinesReporter({ stream: stdout, now: () => clock.now() })

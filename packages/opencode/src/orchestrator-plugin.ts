@@ -15,6 +15,7 @@ import {
   type Clock,
   type IdGenerator,
   type Logger,
+  type TaskDispatcher,
   type OrchestratorConfig,
   type OrchestratorEvents,
   type ProcessRunner,
@@ -53,6 +54,12 @@ export interface OrchestratorPluginDependencies {
   env?: Record<string, string | undefined>
   /** The process background commands are recorded under (see the background ledger); `null` turns the ledger off. Default: this process. */
   processOwner?: ProcessIdentity | null
+  /**
+   * Wraps the plugin's scheduler before the engine uses it, e.g. with fleet-wide
+   * leases on Redis (`orchestrator fleet worker`). The local scheduler still
+   * decides first; the wrapper may add a wait of its own.
+   */
+  wrapDispatcher?: (local: TaskDispatcher, context: { directory: string; logger: Logger }) => TaskDispatcher
 }
 
 /**
@@ -162,7 +169,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       journal: createMissionJournal({ storage, clock, logger }),
       policy: decideContinuation,
       prompts: createMissionPrompts({ clock }),
-      dispatcher: scheduler,
+      dispatcher: dependencies.wrapDispatcher?.(scheduler, { directory: input.directory, logger }) ?? scheduler,
       backgroundCount: (missionId) => background.runningCount(missionId),
       onTaskArchive: (task) => taskStore.put(task),
       ...missionEngineSettings(config),
