@@ -128,8 +128,8 @@ describe('BullMQ fleet queue on a real redis-server', () => {
     const queue = createBullmqFleetQueue({ redisUrl: redis.url, queueName, logger })
     const [id] = await queue.submit([{ repo: '/tmp/repo.git', ref: 'main', goal: 'stall' }])
     const attempts: Array<{ worker: string; attempt: number }> = []
-    let first: FleetWorkerHandle | undefined
-    first = startBullmqFleetWorker({
+    const dying: { handle?: FleetWorkerHandle } = {}
+    dying.handle = startBullmqFleetWorker({
       redisUrl: redis.url,
       queueName,
       logger,
@@ -139,7 +139,7 @@ describe('BullMQ fleet queue on a real redis-server', () => {
       async handler(context) {
         attempts.push({ worker: 'dying', attempt: context.attempt })
         // The worker "dies": its Redis connections go away, so the lock is never renewed.
-        void first?.close({ force: true })
+        void dying.handle?.close({ force: true })
         await new Promise((resolve) => setTimeout(resolve, 60_000))
         return sealed(context)
       },

@@ -223,13 +223,12 @@ export function startBullmqFleetWorker(options: FleetWorkerOptions): FleetWorker
   const subscriber = connectRedis(options.redisUrl, logger)
   const abortReasons = new Map<string, 'cancelled' | 'lock-lost' | 'shutdown' | 'ceiling'>()
   const maxReportBytes = options.maxReportBytes ?? 5 * 1024 * 1024
-  let worker: Worker | undefined
 
   const active = new Set<string>()
   const abortJob = (id: string, reason: 'cancelled' | 'lock-lost' | 'shutdown' | 'ceiling') => {
     if (!active.has(id)) return
     if (!abortReasons.has(id)) abortReasons.set(id, reason)
-    const found = worker?.cancelJob(id, reason) ?? false
+    const found = worker.cancelJob(id, reason)
     logger.log('info', 'aborting mission', { id, reason, found })
   }
 
@@ -320,7 +319,7 @@ export function startBullmqFleetWorker(options: FleetWorkerOptions): FleetWorker
     }
   }
 
-  worker = new Worker<FleetMissionSpec, FleetMissionResult>(options.queueName ?? DEFAULT_QUEUE_NAME, processor, {
+  const worker = new Worker<FleetMissionSpec, FleetMissionResult>(options.queueName ?? DEFAULT_QUEUE_NAME, processor, {
     connection: redis,
     ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
     name: workerId,

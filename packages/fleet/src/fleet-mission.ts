@@ -60,7 +60,7 @@ function repositoryProblem(repo: string): string | undefined {
   if (repo.length === 0) return 'it is empty'
   if (repo.length > 2_000) return 'it is longer than 2000 characters'
   if (repo.startsWith('-')) return 'it starts with "-", which git would read as an option'
-  if (/[\s\u0000-\u001f\u007f]/.test(repo)) return 'it contains whitespace or control characters'
+  if (/\s/.test(repo) || [...repo].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f)) return 'it contains whitespace or control characters'
   if (/^[a-z][a-z0-9+.-]*::/i.test(repo)) return 'it uses a "<transport>::" remote helper (e.g. ext::), which can run programs'
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(repo)?.[1]?.toLowerCase()
   if (scheme !== undefined) {

@@ -30,9 +30,9 @@ export interface FleetFixture {
  * one commit on main, and an isolated user home whose OpenCode config points
  * at the model.
  */
-export async function createFleetFixture(options: { slowMs?: number } = {}): Promise<FleetFixture> {
+export async function createFleetFixture(options: { slowMs?: number; childDelayMs?: number } = {}): Promise<FleetFixture> {
   const redis = await startRedisServer()
-  const model = await startScriptedModel({ rules: createFleetTeamRules({ ...(options.slowMs !== undefined ? { slowMs: options.slowMs } : {}) }), models: ['fake-model', 'lead-model'] })
+  const model = await startScriptedModel({ rules: createFleetTeamRules({ ...(options.slowMs !== undefined ? { slowMs: options.slowMs } : {}), ...(options.childDelayMs !== undefined ? { childDelayMs: options.childDelayMs } : {}) }), models: ['fake-model', 'lead-model'] })
   const provider = (name: string, modelId: string) => ({
     npm: '@ai-sdk/openai-compatible',
     name,

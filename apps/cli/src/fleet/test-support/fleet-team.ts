@@ -36,8 +36,10 @@ function label(request: ChatRequestSummary): { n: number; slow: boolean } | unde
 
 const delegate = (agent: string, title: string, prompt: string, todoIds: string[]) => ({ name: 'orchestrator_delegate', arguments: { agent, title, prompt, todoIds } })
 
-export function createFleetTeamRules(options: { stepDelayMs?: number; slowMs?: number } = {}): ScriptedRule[] {
+export function createFleetTeamRules(options: { stepDelayMs?: number; slowMs?: number; childDelayMs?: number } = {}): ScriptedRule[] {
   const step = options.stepDelayMs ?? 50
+  // How long the Planner's, Worker's and Reviewer's first answer takes: long enough and parallel missions' children overlap.
+  const child = options.childDelayMs ?? step
   const slowMs = options.slowMs ?? 6_000
   const reply = (response: Omit<ScriptedReply, 'usage'>, delayMs = step): ScriptedResponse => ({
     ...response,
@@ -66,7 +68,7 @@ export function createFleetTeamRules(options: { stepDelayMs?: number; slowMs?: n
       respond: (request) =>
         request.lastRole === 'tool'
           ? reply({ text: 'Plan written: t1.' }, 0)
-          : reply({ toolCalls: [{ name: 'orchestrator_todo_write', arguments: { todos: [{ id: 't1', title: `Write FLEET-${label(request)?.n ?? 0}.md` }] } }] }),
+          : reply({ toolCalls: [{ name: 'orchestrator_todo_write', arguments: { todos: [{ id: 't1', title: `Write FLEET-${label(request)?.n ?? 0}.md` }] } }] }, child),
     },
     {
       name: 'fleet:worker',
@@ -76,7 +78,7 @@ export function createFleetTeamRules(options: { stepDelayMs?: number; slowMs?: n
         const mission = label(request)
         const directory = /Working directory: (\S+)/.exec(request.system)?.[1] ?? '.'
         const n = mission?.n ?? 0
-        return reply({ toolCalls: [{ name: 'write', arguments: { filePath: join(directory, `FLEET-${n}.md`), content: `# Fleet mission ${n}\n\nWritten by the scripted Worker.\n` } }] }, mission?.slow ? slowMs : step)
+        return reply({ toolCalls: [{ name: 'write', arguments: { filePath: join(directory, `FLEET-${n}.md`), content: `# Fleet mission ${n}\n\nWritten by the scripted Worker.\n` } }] }, mission?.slow ? slowMs : child)
       },
     },
     {
@@ -85,7 +87,7 @@ export function createFleetTeamRules(options: { stepDelayMs?: number; slowMs?: n
       respond: (request) =>
         request.lastRole === 'tool'
           ? reply({ text: 'Verified t1.' }, 0)
-          : reply({ toolCalls: [{ name: 'orchestrator_todo_update', arguments: { id: 't1', status: 'done', evidence: `read FLEET-${label(request)?.n ?? 0}.md: it has the mission heading` } }] }),
+          : reply({ toolCalls: [{ name: 'orchestrator_todo_update', arguments: { id: 't1', status: 'done', evidence: `read FLEET-${label(request)?.n ?? 0}.md: it has the mission heading` } }] }, child),
     },
   ]
 }

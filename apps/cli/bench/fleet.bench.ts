@@ -1,0 +1,64 @@
+/**
+ * `pnpm bench fleet`: the fleet on this machine with 1, 2 and 3 workers
+ * (each its own process and OpenCode server, concurrency 2) running short
+ * scripted missions: missions per minute (the scaling curve), queue overhead
+ * per job (submit → worker start) and the worker's fixed cost per job (clone,
+ * instance, report, push, clean-up: wall time minus the mission's model span).
+ * docs/fleet.md turns these into a model for 100 machines.
+ */
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { BenchReport } from '../../../scripts/bench'
+import { createFleetFixture } from '../src/fleet/test-support/fleet-fixture'
+import { fleetGoal, missionOf } from '../src/fleet/test-support/fleet-team'
+
+const MISSIONS_PER_RUN = Number(process.env['FLEET_BENCH_MISSIONS'] ?? 12)
+const CONCURRENCY = 2
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.ceil((sorted.length - 1) / 2)]!) / 2
+}
+
+export default async function fleetBench(report: BenchReport): Promise<void> {
+  // Workers are the built CLI, exactly as users run them.
+  execFileSync('pnpm', ['--filter', '@opencode-orchestrator/cli', 'build'], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), stdio: 'ignore' })
+  let missionNumber = 1_000
+  for (const workerCount of [1, 2, 3]) {
+    const fleet = await createFleetFixture()
+    try {
+      for (let index = 1; index <= workerCount; index++) await fleet.startWorker(`w${index}`, { concurrency: CONCURRENCY })
+      // Warm-up: the first mission of each worker pays its OpenCode instance's cold start.
+      const warm = await fleet.queue.submit(Array.from({ length: workerCount }, () => ({ repo: fleet.origin, ref: 'main', goal: fleetGoal(missionNumber++) })))
+      await fleet.waitForJobs(warm, (job) => job.state === 'completed' || job.state === 'failed', 300_000)
+
+      // Queue overhead with idle workers: one job at a time, submit → processedOn.
+      const overheads: number[] = []
+      for (let index = 0; index < 3; index++) {
+        const [id] = await fleet.queue.submit([{ repo: fleet.origin, ref: 'main', goal: fleetGoal(missionNumber++) }])
+        const [job] = await fleet.waitForJobs([id!], (item) => item.state === 'completed' || item.state === 'failed', 300_000)
+        if (job?.startedAt !== undefined) overheads.push(job.startedAt - job.submittedAt)
+      }
+
+      const first = missionNumber
+      const startedAt = Date.now()
+      const ids = await fleet.queue.submit(Array.from({ length: MISSIONS_PER_RUN }, () => ({ repo: fleet.origin, ref: 'main', goal: fleetGoal(missionNumber++) })))
+      const jobs = await fleet.waitForJobs(ids, (job) => job.state === 'completed' || job.state === 'failed', 900_000)
+      const elapsedMs = Date.now() - startedAt
+      const failed = jobs.filter((job) => job.state !== 'completed').length
+      report(`${workerCount} worker(s) × ${CONCURRENCY}: missions per minute`, (MISSIONS_PER_RUN * 60_000) / elapsedMs, 'missions/min')
+      if (failed > 0) report(`${workerCount} worker(s): failed missions`, failed, 'missions', 0)
+      report(`${workerCount} worker(s): queue overhead (submit → worker start, idle worker)`, median(overheads), 'ms')
+      // Fixed cost per job on the worker: its wall time minus the span of the mission's model requests.
+      const fixed = jobs.map((job, index) => {
+        const requests = fleet.model.requests.filter((request) => missionOf(request) === first + index)
+        const span = Math.max(...requests.map((request) => request.endedAt ?? request.receivedAt)) - Math.min(...requests.map((request) => request.receivedAt))
+        return (job.result?.elapsedMs ?? Number.NaN) - span
+      })
+      report(`${workerCount} worker(s): worker overhead per job (clone, instance, report, push)`, median(fixed), 'ms')
+      report(`${workerCount} worker(s): mission wall time (median)`, median(jobs.map((job) => job.result?.elapsedMs ?? Number.NaN)), 'ms')
+    } finally {
+      await fleet.dispose()
+    }
+  }
+}
