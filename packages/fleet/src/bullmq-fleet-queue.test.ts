@@ -123,7 +123,7 @@ describe('BullMQ fleet queue on a real redis-server', () => {
     await queue.close()
   })
 
-  it('a job whose worker disappears (lock not renewed) is handed to another worker; the first is told to stop', async () => {
+  it('a job whose worker disappears (lock not renewed) is handed to another worker', async () => {
     const queueName = freshQueue()
     const queue = createBullmqFleetQueue({ redisUrl: redis.url, queueName, logger })
     const [id] = await queue.submit([{ repo: '/tmp/repo.git', ref: 'main', goal: 'stall' }])
@@ -166,4 +166,63 @@ describe('BullMQ fleet queue on a real redis-server', () => {
       await queue.close()
     }
   }, 30_000)
+
+  it('a batch token ceiling: missions start while the batch is under it, a running one that crosses it is stopped, later ones never start', async () => {
+    const queueName = freshQueue()
+    const queue = createBullmqFleetQueue({ redisUrl: redis.url, queueName, logger })
+    const ids = await queue.submit([1, 2, 3].map((n) => ({ repo: '/tmp/repo.git', ref: 'main', goal: `batch ${n}`, batch: 'nightly', batchMaxTokens: 25 })))
+    const reasons: Array<string | undefined> = []
+    const worker = startBullmqFleetWorker({
+      redisUrl: redis.url,
+      queueName,
+      logger,
+      async handler(context) {
+        // Each mission reports 15 tokens, then waits a little for a stop.
+        await context.progress({ state: 'dispatching', todos: { verified: 0, total: 1, failed: 0 }, workers: { running: 1, queued: 0 }, tokens: 15, elapsedMs: 1, worker: 'w' })
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        reasons.push(context.abortReason())
+        return context.signal.aborted ? { result: { ...sealed(context, 15).result, state: 'stopped', reason: 'budget' } } : sealed(context, 15)
+      },
+    })
+    try {
+      await until(async () => (await Promise.all(ids.map((id) => queue.get(id)))).every((job) => job?.state === 'completed' || job?.state === 'failed'))
+      const jobs = await Promise.all(ids.map((id) => queue.get(id)))
+      expect(jobs[0]?.state).toBe('completed') // 0 + 15 ≤ 25
+      expect(jobs[1]?.failedReason).toMatch(/^fleet token ceiling reached/) // 15 + 15 > 25: stopped while running
+      expect(jobs[2]?.failedReason).toMatch(/batch nightly reached its token ceiling \(25\); not started/)
+      expect(reasons).toEqual([undefined, 'ceiling'])
+    } finally {
+      await worker.close()
+      await queue.close()
+    }
+  })
+
+  it('a worker that loses its lock stops the mission (lock-lost), so it never runs beside the next attempt', async () => {
+    const queueName = freshQueue()
+    const queue = createBullmqFleetQueue({ redisUrl: redis.url, queueName, logger })
+    const [id] = await queue.submit([{ repo: '/tmp/repo.git', ref: 'main', goal: 'lose the lock' }])
+    let reason: string | undefined
+    const worker = startBullmqFleetWorker({
+      redisUrl: redis.url,
+      queueName,
+      logger,
+      lockDurationMs: 1_000,
+      stalledIntervalMs: 60_000,
+      async handler(context) {
+        await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }))
+        reason = context.abortReason()
+        return { result: { ...sealed(context).result, state: 'stopped', reason: 'stopped by /stop' } }
+      },
+    })
+    try {
+      await until(async () => (await queue.get(id!))?.state === 'active')
+      // Another party now owns the job as far as Redis is concerned: this worker's renewal fails.
+      await queue.redis.del(`bull:${queueName}:${id}:lock`)
+      await until(async () => reason !== undefined, 5_000)
+      expect(reason).toBe('lock-lost')
+    } finally {
+      await worker.close()
+      await queue.close()
+    }
+  })
 })
