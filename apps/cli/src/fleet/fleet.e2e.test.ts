@@ -20,8 +20,8 @@ let fleet: FleetFixture
 let workers: Array<Awaited<ReturnType<FleetFixture['startWorker']>>> = []
 
 beforeAll(async () => {
-  // Children answer after 2 s: nine missions at once would have up to nine children in flight without the cap.
-  fleet = await createFleetFixture({ slowMs: 8_000, childDelayMs: 2_000 })
+  // Children answer after 1 s: nine missions at once would have up to nine children in flight without the cap.
+  fleet = await createFleetFixture({ slowMs: 8_000, childDelayMs: 1_000 })
   // One at a time: three OpenCode servers starting at once on two shared cores only slows each other down.
   for (const name of ['w1', 'w2', 'w3']) workers.push(await fleet.startWorker(name, { concurrency: 3, providerCap: 4, lockMs: 4_000 }))
 }, 300_000)
@@ -47,7 +47,7 @@ describe('fleet e2e', () => {
     const submitted = await cliJson<{ jobs: Array<{ id: string; goal: string }> }>(['submit', '--from-file', file, '--repo', fleet.origin, '--ref', 'main', '--json'])
     expect(submitted.jobs).toHaveLength(MISSIONS)
     const ids = submitted.jobs.map((job) => job.id)
-    await fleet.waitForJobs(ids, (job) => job.state === 'completed' || job.state === 'failed', 600_000)
+    await fleet.waitForJobs(ids, (job) => job.state === 'completed' || job.state === 'failed', 1_200_000)
 
     const status = await cliJson<{ jobs: Array<FleetJobView & { reportUrl?: string }> }>(['status', '--json'])
     const byId = new Map(status.jobs.map((job) => [job.id, job]))
@@ -69,11 +69,11 @@ describe('fleet e2e', () => {
     // Fleet-wide cap: provider `fake` (every agent but the Commander, which runs on `lead`) never saw more than 4 requests at once.
     const fake = fleet.model.requests.filter((request) => request.summary?.model === 'fake-model')
     expect(fake.length).toBeGreaterThan(MISSIONS * 3)
-    // Reached and held: with nine missions in flight and 2 s children, 4 is where the leases stopped it.
+    // Reached and held: with nine missions in flight and 1 s children, 4 is where the leases stopped it.
     expect(peakConcurrency(fake)).toBe(4)
     // Job directories are removed after the push.
     for (const worker of workers) expect(spawnSync('ls', ['-A', worker.workdir], { encoding: 'utf8' }).stdout.trim()).toBe('')
-  }, 900_000)
+  }, 1_500_000)
 
   it('the dashboard (Bull Board) lists the jobs with a link to each mission report, checked in headless Chromium', async () => {
     const dashboard = fleet.cli(['dashboard', '--port', '0'])
