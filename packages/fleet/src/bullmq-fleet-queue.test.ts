@@ -225,4 +225,35 @@ describe('BullMQ fleet queue on a real redis-server', () => {
       await queue.close()
     }
   })
+
+  it('a worker that shuts down (SIGTERM) stops its mission and hands the job back without using an attempt', async () => {
+    const queueName = freshQueue()
+    const queue = createBullmqFleetQueue({ redisUrl: redis.url, queueName, logger })
+    const [id] = await queue.submit([{ repo: '/tmp/repo.git', ref: 'main', goal: 'drain me' }])
+    const seen: Array<{ worker: string; reason: string | undefined }> = []
+    const draining = startBullmqFleetWorker({
+      redisUrl: redis.url,
+      queueName,
+      logger,
+      workerId: 'draining',
+      async handler(context) {
+        await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }))
+        seen.push({ worker: 'draining', reason: context.abortReason() })
+        return { result: { ...sealed(context).result, state: 'stopped', reason: 'stopped by /stop' } }
+      },
+    })
+    await until(async () => (await queue.get(id!))?.state === 'active')
+    await draining.close()
+    const view = await queue.get(id!)
+    expect(view?.state).toBe('waiting')
+    expect(seen).toEqual([{ worker: 'draining', reason: 'shutdown' }])
+    const next = startBullmqFleetWorker({ redisUrl: redis.url, queueName, logger, workerId: 'next', handler: async (context) => sealed(context) })
+    try {
+      await until(async () => (await queue.get(id!))?.state === 'completed')
+      expect((await queue.queue.getJob(id!))?.attemptsMade).toBe(1)
+    } finally {
+      await next.close()
+      await queue.close()
+    }
+  })
 })

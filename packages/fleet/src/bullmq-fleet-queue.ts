@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq'
+import { DelayedError, Queue, UnrecoverableError, WaitingError, Worker, type Job, type JobsOptions } from 'bullmq'
 import { Redis } from 'ioredis'
 import { OrchestratorError, errorMessage, type Logger } from '@opencode-orchestrator/core'
 import { parseFleetMissionSpec, type FleetMissionResult, type FleetMissionSpec, type FleetProgress } from './fleet-mission'
@@ -296,12 +296,18 @@ export function startBullmqFleetWorker(options: FleetWorkerOptions): FleetWorker
       const reason = abortReasons.get(id)
       if (reason === 'cancelled') throw new UnrecoverableError(`${CANCELLED_PREFIX}: mission ${result.state} (${result.reason})`)
       if (reason === 'ceiling') throw new UnrecoverableError(`fleet token ceiling reached: mission ${result.state} (${result.reason})`)
-      if (reason === 'lock-lost' || reason === 'shutdown') throw new Error(`mission interrupted on ${workerId} (${reason}); another attempt will run it`)
+      if (reason === 'shutdown') {
+        // A drained worker hands the job back as it found it: no attempt is used up.
+        await log('worker shutting down: mission stopped, job back in the queue')
+        await job.moveToWait(token)
+        throw new WaitingError()
+      }
+      if (reason === 'lock-lost') throw new Error(`mission interrupted on ${workerId} (lock lost); another attempt will run it`)
       // A mission that ended on its own merits (stopped by a budget, failed on a 401) would end the same way again: no retry.
       if (result.state !== 'sealed') throw new UnrecoverableError(`mission ${result.state}: ${result.reason}`)
       return result
     } catch (error) {
-      if (error instanceof UnrecoverableError || error instanceof DelayedError) throw error
+      if (error instanceof UnrecoverableError || error instanceof DelayedError || error instanceof WaitingError) throw error
       const reason = abortReasons.get(id)
       if (reason === 'cancelled') throw new UnrecoverableError(`${CANCELLED_PREFIX}: ${errorMessage(error)}`)
       await log(`attempt ${attempt} failed: ${errorMessage(error)}`).catch(() => undefined)

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { basename, isAbsolute, join, resolve } from 'node:path'
 import { createOpencodeClient } from '@opencode-ai/sdk/v2'
@@ -146,7 +146,6 @@ async function fleetWorker(options: FleetCommandOptions, connection: { redisUrl:
     ...runEnvironment(options.env, { pluginUrl, ...(command.model !== undefined ? { model: command.model } : {}) }),
     ...fleetPluginEnvironment({ redisUrl: connection.redisUrl, queueName: connection.queueName, providerCaps: command.providerCaps, defaultModel: command.model }),
   }
-  const { mkdir } = await import('node:fs/promises')
   await mkdir(workdir, { recursive: true })
   // One OpenCode server per worker process, shared by its jobs (each job is its own instance, keyed by its directory).
   const server = await startOpencodeProcess({ binary: binary.path, directory: workdir, env, clock, logger, signal: options.interrupt, ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}) })
@@ -164,7 +163,7 @@ async function fleetWorker(options: FleetCommandOptions, connection: { redisUrl:
       concurrency: command.concurrency,
       ...(command.lockMs !== undefined ? { lockDurationMs: command.lockMs, stalledIntervalMs: command.lockMs } : {}),
       ...(command.maxTokensPerDay !== undefined ? { maxTokensPerDay: command.maxTokensPerDay } : {}),
-      handler: createFleetJobRunner({ serverUrl: server.url, serverExited: server.exited, workdir, workerId, clock, logger }),
+      handler: createFleetJobRunner({ serverUrl: server.url, serverExited: server.exited, workdir, workerId, clock, logger, env: options.env }),
     })
     await worker.ready
     stdout.write(`${JSON.stringify({ type: 'fleet-worker-ready', worker: workerId, pid: process.pid, server: { url: server.url, pid: server.pid }, concurrency: command.concurrency, workdir, at: clock.now() })}\n`)

@@ -20,6 +20,8 @@ export interface FleetJobRunnerOptions {
   /** Parent of the per-job work directories. */
   workdir: string
   workerId: string
+  /** The worker's environment: the plugin's user-level config is found through it (HOME, XDG_CONFIG_HOME). */
+  env: Record<string, string | undefined>
   clock: Clock
   logger: Logger
   /** Per-job limits of `runMission` (tests shorten them). */
@@ -56,7 +58,7 @@ export function createFleetJobRunner(options: FleetJobRunnerOptions): (context: 
         await writeFile(join(directory, '.opencode', 'orchestrator.jsonc'), `${JSON.stringify({ budgets: spec.budget }, null, 2)}\n`)
         await writeFile(join(directory, '.git', 'info', 'exclude'), '.opencode/orchestrator.jsonc\n', { flag: 'a' })
       }
-      const { config } = await loadConfig({ directory, env: {} })
+      const { config } = await loadConfig({ directory, env: options.env })
       const missions = missionsDirectory(directory, config.missionDirectory)
       const tracker = createProgressTracker({ startedAt, directory })
       const reporter = createFleetJobReporter({ context, workerId, now: () => clock.now(), logger })
