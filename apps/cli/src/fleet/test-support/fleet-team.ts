@@ -92,12 +92,39 @@ export function createFleetTeamRules(options: { stepDelayMs?: number; slowMs?: n
   ]
 }
 
-/** Highest number of requests in flight at once among `requests`. */
-export function peakConcurrency(requests: readonly ScriptedModelRequest[]): number {
-  const points: Array<[number, number]> = []
+/** An interval of time, epoch ms. */
+export interface Span {
+  start: number
+  end: number
+}
+
+/** The time each request was in flight. */
+export const requestSpans = (requests: readonly ScriptedModelRequest[]): Span[] => requests.map((request) => ({ start: request.receivedAt, end: request.endedAt ?? Number.POSITIVE_INFINITY }))
+
+/**
+ * The time each delegated task (one Planner, Worker or Reviewer session of one
+ * mission attempt) talked to the model: first request in to last response out.
+ * A task holds its scheduler slot (and fleet lease) for longer than this.
+ */
+export function childTaskSpans(requests: readonly ScriptedModelRequest[]): Span[] {
+  const byTask = new Map<string, ScriptedModelRequest[]>()
   for (const request of requests) {
-    points.push([request.receivedAt, 1])
-    points.push([request.endedAt ?? Number.POSITIVE_INFINITY, -1])
+    if (request.rule === undefined || request.rule === 'fleet:commander') continue
+    const key = `${directoryOf(request) ?? '?'} ${request.rule} ${missionOf(request) ?? '?'}`
+    byTask.set(key, [...(byTask.get(key) ?? []), request])
+  }
+  return [...byTask.values()].map((items) => ({
+    start: Math.min(...items.map((item) => item.receivedAt)),
+    end: Math.max(...items.map((item) => item.endedAt ?? Number.POSITIVE_INFINITY)),
+  }))
+}
+
+/** Highest number of spans that overlap at one instant. */
+export function peakConcurrency(spans: readonly Span[]): number {
+  const points: Array<[number, number]> = []
+  for (const span of spans) {
+    points.push([span.start, 1])
+    points.push([span.end, -1])
   }
   // Ends before starts at the same instant: a slot freed and reused in one millisecond is not two at once.
   points.sort((a, b) => a[0] - b[0] || a[1] - b[1])
