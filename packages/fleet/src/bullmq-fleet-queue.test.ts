@@ -256,4 +256,29 @@ describe('BullMQ fleet queue on a real redis-server', () => {
       await queue.close()
     }
   })
+
+  it('a run that keeps crashing is retried, then ends failed with the last reason', async () => {
+    const queueName = freshQueue()
+    const queue = createBullmqFleetQueue({ redisUrl: redis.url, queueName, logger, attempts: 3, backoffMs: 10 })
+    const [id] = await queue.submit([{ repo: '/tmp/repo.git', ref: 'main', goal: 'crash' }])
+    let runs = 0
+    const worker = startBullmqFleetWorker({
+      redisUrl: redis.url,
+      queueName,
+      logger,
+      async handler(context) {
+        runs++
+        throw new Error(`git clone failed (attempt ${context.attempt})`)
+      },
+    })
+    try {
+      await until(async () => (await queue.get(id!))?.state === 'failed')
+      expect(runs).toBe(3)
+      expect((await queue.get(id!))?.failedReason).toBe('git clone failed (attempt 3)')
+      expect((await queue.logs(id!)).filter((line) => line.includes('failed: git clone failed'))).toHaveLength(3)
+    } finally {
+      await worker.close()
+      await queue.close()
+    }
+  })
 })

@@ -84,6 +84,8 @@ function viewState(state: string, failedReason: string | undefined): FleetJobSta
 export interface BullmqFleetQueueOptions extends FleetConnectionOptions {
   /** Attempts per mission (a stalled hand-over does not count; a crash of the run does). Default 3. */
   attempts?: number
+  /** First retry delay; it doubles for each further attempt. Default 5 s. */
+  backoffMs?: number
   /** Fresh ids for submitted missions. Default `fm-<time>-<random>`. */
   newId?: () => string
 }
@@ -97,7 +99,7 @@ export function createBullmqFleetQueue(options: BullmqFleetQueueOptions): FleetQ
   const newId = options.newId ?? newMissionId
   const jobOptions: JobsOptions = {
     attempts: options.attempts ?? 3,
-    backoff: { type: 'exponential', delay: 5_000 },
+    backoff: { type: 'exponential', delay: options.backoffMs ?? 5_000 },
     removeOnComplete: { age: KEEP_MS / 1000 },
     removeOnFail: { age: KEEP_MS / 1000 },
   }
