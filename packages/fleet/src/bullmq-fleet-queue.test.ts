@@ -43,7 +43,8 @@ async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise
   }
 }
 
-describe('BullMQ fleet queue on a real redis-server', () => {
+// Real redis-server / git processes on a shared two-core machine: more than vitest's 5 s default.
+describe('BullMQ fleet queue on a real redis-server', { timeout: 60_000 }, () => {
   it('submits validated missions, runs them on a worker and stores result, progress, logs and report', async () => {
     const queueName = freshQueue()
     const queue = createBullmqFleetQueue({ redisUrl: redis.url, queueName, logger })
@@ -165,7 +166,7 @@ describe('BullMQ fleet queue on a real redis-server', () => {
       await second.close()
       await queue.close()
     }
-  }, 30_000)
+  })
 
   it('a batch token ceiling: missions start while the batch is under it, a running one that crosses it is stopped, later ones never start', async () => {
     const queueName = freshQueue()

@@ -13,7 +13,8 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-describe('fleet dashboard', () => {
+// Real redis-server / git processes on a shared two-core machine: more than vitest's 5 s default.
+describe('fleet dashboard', { timeout: 60_000 }, () => {
   it('serves Bull Board for the queue, with each job linked to its stored report', async () => {
     const queueName = `dashboard-${process.pid}`
     const queue = createBullmqFleetQueue({ redisUrl: redis.url, queueName, logger })

@@ -30,7 +30,8 @@ const request = (taskId: string, provider = 'fake'): DispatchRequest => ({
   parentSessionId: 'root',
 })
 
-describe('Redis TaskDispatcher', () => {
+// Real redis-server / git processes on a shared two-core machine: more than vitest's 5 s default.
+describe('Redis TaskDispatcher', { timeout: 60_000 }, () => {
   it('holds a provider limit across dispatchers on separate connections (three "workers")', async () => {
     const keyPrefix = `lease-${Date.now()}`
     const dispatchers = [0, 1, 2].map(() => createRedisTaskDispatcher({ redis: connect(), keyPrefix, limits: { default: 0, agents: {}, providers: { fake: 2 }, models: {} }, logger, retryIntervalMs: 10 }))

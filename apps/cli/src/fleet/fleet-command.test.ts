@@ -38,7 +38,8 @@ async function run(argv: string[]): Promise<{ code: number; output: string }> {
   return { code, output }
 }
 
-describe('orchestrator fleet submit / status / logs / cancel (real redis-server, no worker)', () => {
+// Real redis-server / git processes on a shared two-core machine: more than vitest's 5 s default.
+describe('orchestrator fleet submit / status / logs / cancel (real redis-server, no worker)', { timeout: 60_000 }, () => {
   it('submits from a JSONL file with relative repo paths made absolute, lists, shows logs and cancels', async () => {
     writeFileSync(join(directory, 'missions.jsonl'), '{"goal": "first"}\n# a comment\n{"goal": "second", "ref": "dev"}\n')
     const submitted = await run(['submit', '--from-file', 'missions.jsonl', '--repo', 'repo.git', '--json'])

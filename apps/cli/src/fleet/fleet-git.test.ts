@@ -22,7 +22,8 @@ beforeAll(() => {
 })
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
-describe('fleet git', () => {
+// Real redis-server / git processes on a shared two-core machine: more than vitest's 5 s default.
+describe('fleet git', { timeout: 60_000 }, () => {
   it('clones at a branch or a tag, commits the work and pushes it as the mission branch', async () => {
     const directory = join(root, 'work-1')
     const head = await cloneAtRef({ repo: origin, ref: 'v1', directory, parent: root })
