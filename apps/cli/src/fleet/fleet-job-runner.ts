@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { createOpencodeClient } from '@opencode-ai/sdk/v2'
 import { errorMessage, isMissionFinal, type Clock, type Logger } from '@opencode-orchestrator/core'
@@ -35,6 +35,16 @@ export interface FleetJobRunnerOptions {
  * report, commit everything (mission journal, todos and report included) and
  * push it as `orchestrator/<mission-id>`, then remove the directory.
  */
+async function sweepLater(root: string, logger: Logger, clock: Clock): Promise<void> {
+  for (let sweep = 0; sweep < 3; sweep++) {
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, 1_000))
+    const back = await readdir(root, { recursive: true }).catch(() => undefined)
+    if (back === undefined) return
+    logger.log('warn', 'a removed job directory came back (late writes of its OpenCode instance); removing it again', { root, entries: back.slice(0, 5) })
+    await rm(root, { recursive: true, force: true }).catch((error: unknown) => logger.log('error', 'could not remove the job directory', { root, error: errorMessage(error) }))
+  }
+}
+
 export function createFleetJobRunner(options: FleetJobRunnerOptions): (context: FleetJobContext) => Promise<FleetMissionOutcome> {
   const { clock, workerId } = options
   return async (context) => {
@@ -123,6 +133,8 @@ export function createFleetJobRunner(options: FleetJobRunnerOptions): (context: 
         await client.instance.dispose({ directory }).catch((error: unknown) => logger.log('warn', 'could not dispose the job instance', { error: errorMessage(error) }))
       }
       await rm(root, { recursive: true, force: true }).catch((error: unknown) => logger.log('error', 'could not remove the job directory', { root, error: errorMessage(error) }))
+      // OpenCode may still flush a write of the disposed instance (a journal, the plugin's report) and bring a folder back: sweep again.
+      void sweepLater(root, logger, clock)
     }
   }
 }

@@ -72,8 +72,11 @@ describe('fleet e2e', () => {
     expect(peakConcurrency(requestSpans(fake))).toBeLessThanOrEqual(4)
     // The cap was reached and held: with nine missions in flight, four delegated tasks of `fake` talked to the model at once, never five.
     expect(peakConcurrency(childTaskSpans(fake))).toBe(4)
-    // Job directories are removed after the push.
-    for (const worker of workers) expect(spawnSync('ls', ['-A', worker.workdir], { encoding: 'utf8' }).stdout.trim()).toBe('')
+    // Job directories are removed after the push (a late write of a disposed OpenCode instance is swept up within seconds).
+    const leftovers = () => workers.flatMap((worker) => spawnSync('ls', ['-A', worker.workdir], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean))
+    const sweepDeadline = Date.now() + 15_000
+    while (leftovers().length > 0 && Date.now() < sweepDeadline) await new Promise((resolve) => setTimeout(resolve, 250))
+    expect(leftovers()).toEqual([])
   }, 1_500_000)
 
   it('the dashboard (Bull Board) lists the jobs with a link to each mission report, checked in headless Chromium', async () => {
