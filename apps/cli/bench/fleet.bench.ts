@@ -7,6 +7,7 @@
  * docs/fleet.md turns these into a model for 100 machines.
  */
 import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { BenchReport } from '../../../scripts/bench'
 import { createFleetFixture } from '../src/fleet/test-support/fleet-fixture'
@@ -21,8 +22,10 @@ const median = (values: number[]) => {
 }
 
 export default async function fleetBench(report: BenchReport): Promise<void> {
-  // Workers are the built CLI, exactly as users run them.
-  execFileSync('pnpm', ['--filter', '@opencode-orchestrator/cli', 'build'], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), stdio: 'ignore' })
+  // Workers are the built CLI, exactly as users run them: built here when missing (after a change, `pnpm build:cli`).
+  if (!existsSync(fileURLToPath(new URL('../dist/bin.js', import.meta.url))) || !existsSync(fileURLToPath(new URL('../dist/fleet-plugin.js', import.meta.url)))) {
+    execFileSync('pnpm', ['--filter', '@opencode-orchestrator/cli', 'build'], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), stdio: 'ignore' })
+  }
   let missionNumber = 1_000
   for (const workerCount of [1, 2, 3]) {
     const fleet = await createFleetFixture()
