@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AGENT_NAMES, defaultConfig, mergeConfigLayers, parseConfig, resolveConfig } from './config'
+import { AGENT_NAMES, MAX_DURATION_MS, defaultConfig, mergeConfigLayers, parseConfig, resolveConfig } from './config'
 import { OrchestratorError } from './orchestrator-error'
 
 const SOURCE = '/project/.opencode/orchestrator.json'
@@ -96,7 +96,34 @@ describe('parseConfig', () => {
       `${SOURCE}: agents.planner.temperature: got 3, expected a number ≤ 2`,
     ])
     expect(problems({ recovery: { backoff: { jitter: 1.5 } } })).toEqual([`${SOURCE}: recovery.backoff.jitter: got 1.5, expected a number ≤ 1`])
-    expect(problems({ taskStore: { ttlMinutes: 0 } })).toEqual([`${SOURCE}: taskStore.ttlMinutes: got 0, expected a number > 0`])
+    expect(problems({ taskStore: { ttlMinutes: 0 } })).toEqual([`${SOURCE}: taskStore.ttlMinutes: got 0, expected a number of minutes > 0`])
+  })
+
+  /** Every time-like option, where it lives, and a value the runtime must honour (issue 18 #5). */
+  const DURATIONS: Array<{ path: string; input: (value: number) => unknown; large: number; unit: 'ms' | 'minutes' }> = [
+    { path: 'concurrency.acquireTimeoutMs', input: (value) => ({ concurrency: { acquireTimeoutMs: value } }), large: 3e9, unit: 'ms' },
+    { path: 'budgets.maxWallTimeMinutes', input: (value) => ({ budgets: { maxWallTimeMinutes: value } }), large: 100_000, unit: 'minutes' },
+    { path: 'continuation.cooldownMs', input: (value) => ({ continuation: { cooldownMs: value } }), large: 1e10, unit: 'ms' },
+    { path: 'continuation.wakeMaxWaitMs', input: (value) => ({ continuation: { wakeMaxWaitMs: value } }), large: 1e10, unit: 'ms' },
+    { path: 'taskStore.ttlMinutes', input: (value) => ({ taskStore: { ttlMinutes: value } }), large: 100_000, unit: 'minutes' },
+    { path: 'recovery.backoff.initialMs', input: (value) => ({ recovery: { backoff: { initialMs: value, maxMs: MAX_DURATION_MS } } }), large: 1e10, unit: 'ms' },
+    { path: 'recovery.backoff.maxMs', input: (value) => ({ recovery: { backoff: { maxMs: value } } }), large: 1e10, unit: 'ms' },
+    { path: 'recovery.circuitBreaker.cooldownMs', input: (value) => ({ recovery: { circuitBreaker: { cooldownMs: value } } }), large: 1e10, unit: 'ms' },
+    { path: 'notifications.progressIntervalMs', input: (value) => ({ notifications: { progressIntervalMs: value } }), large: 1e10, unit: 'ms' },
+  ]
+
+  it.each(DURATIONS)('gives $path a maximum of one year, naming the field, the value and the limit', ({ path, input, large, unit }) => {
+    expect(() => parseConfig(input(large), { source: SOURCE })).not.toThrow()
+    const maximum = unit === 'ms' ? MAX_DURATION_MS : MAX_DURATION_MS / 60_000
+    expect(() => parseConfig(input(maximum), { source: SOURCE })).not.toThrow()
+    const [line, ...rest] = problems(input(unit === 'ms' ? 1e12 : 1e9))
+    expect(rest).toEqual([])
+    expect(line).toContain(`${SOURCE}: ${path}: got ${unit === 'ms' ? 1e12 : 1e9}, expected a`)
+    expect(line).toContain(`≤ ${maximum} (one year)`)
+  })
+
+  it('refuses background.maxPerSession 0, which no background command could run under', () => {
+    expect(problems({ background: { maxPerSession: 0 } })).toEqual([`${SOURCE}: background.maxPerSession: got 0, expected a whole number ≥ 1`])
   })
 
   it('rejects unknown keys and lists the valid ones', () => {
@@ -146,6 +173,9 @@ describe('parseConfig', () => {
     for (const bad of ['/etc/orchestrator', '../elsewhere', 'a/../../b', 'C:\\temp', '']) {
       expect(problems({ missionDirectory: bad })[0]).toContain('expected a relative path inside the project')
     }
+    expect(problems({ missionDirectory: '.opencode/orch\u0000/x' })).toEqual([
+      `${SOURCE}: missionDirectory: got ".opencode/orch\\u0000/x", expected a path without NUL (\\u0000) characters, e.g. ".opencode/orchestrator"`,
+    ])
     expect(parseConfig({ missionDirectory: '.orchestrator/state' }, { source: SOURCE }).missionDirectory).toBe('.orchestrator/state')
   })
 

@@ -17,6 +17,27 @@ function strictObject<Shape extends Record<string, z.ZodType>>(shape: Shape) {
 
 const count = (minimum: number) => z.int({ error: 'a whole number' }).min(minimum, { error: `a whole number ≥ ${minimum}` })
 
+/**
+ * Longest time any time-like option may name: one year. The clock port waits out long delays in
+ * steps (see `systemClock`), so every value up to this is honoured; beyond it a value is almost
+ * certainly a typo (or an "unlimited" that should be written as 0 where 0 means unlimited).
+ */
+export const MAX_DURATION_MS = 31_536_000_000
+const MAX_DURATION_MINUTES = MAX_DURATION_MS / 60_000
+
+/** A duration in ms: a whole number from `minimum` to one year. `zeroMeans` documents a special 0. */
+const durationMs = (minimum: number, zeroMeans?: string) =>
+  count(minimum).max(MAX_DURATION_MS, {
+    error: `a whole number of ms ≤ ${MAX_DURATION_MS} (one year)${zeroMeans === undefined ? '' : `; for ${zeroMeans} write 0`}`,
+  })
+
+/** A duration in minutes: a positive number up to one year. */
+const durationMinutes = () =>
+  z
+    .number({ error: 'a number of minutes' })
+    .positive({ error: 'a number of minutes > 0' })
+    .max(MAX_DURATION_MINUTES, { error: `a number of minutes ≤ ${MAX_DURATION_MINUTES} (one year)` })
+
 const MODEL_PATTERN = /^[^/\s]+\/\S+$/
 const modelString = z
   .string()
@@ -111,14 +132,14 @@ const concurrencySchema = strictObject({
   models: limitTable('Slots by "provider/model", e.g. { "anthropic/claude-sonnet-4": 3 } (0 = unlimited).', (name) =>
     MODEL_PATTERN.test(name) ? undefined : 'a key of the form "provider/model", e.g. "anthropic/claude-sonnet-4"',
   ),
-  acquireTimeoutMs: count(0)
+  acquireTimeoutMs: durationMs(0, 'no timeout')
     .default(1_800_000)
     .describe('How long a task may wait for a slot before it fails, in ms (0 = wait forever).'),
 })
 
 const budgetsSchema = strictObject({
   maxIterations: count(1).default(20).describe('Continuations per mission.'),
-  maxWallTimeMinutes: z.number().positive().default(120).describe('Wall time per mission, in minutes.'),
+  maxWallTimeMinutes: durationMinutes().default(120).describe('Wall time per mission, in minutes (at most 525600, one year).'),
   maxChildSessions: count(1).default(200).describe('Child sessions per mission.'),
   maxDepth: count(1).default(2).describe('Deepest delegation: a task delegated by the root session has depth 1.'),
   maxBreadth: count(1).default(50).describe('Live (queued or running) tasks one session may have delegated at a time.'),
@@ -128,13 +149,13 @@ const budgetsSchema = strictObject({
 
 const continuationSchema = strictObject({
   stagnationTurns: count(1).default(3).describe('Idle turns in a row without todo progress before the mission stops.'),
-  cooldownMs: count(0).default(2000).describe('Minimum time between two continuations, in ms.'),
-  wakeMaxWaitMs: count(0).default(60_000).describe('Longest a queued parent wake waits for a busy parent, in ms.'),
+  cooldownMs: durationMs(0).default(2000).describe('Minimum time between two continuations, in ms (at most one year).'),
+  wakeMaxWaitMs: durationMs(0).default(60_000).describe('Longest a queued parent wake waits for a busy parent, in ms (at most one year).'),
 })
 
 const taskStoreSchema = strictObject({
   maxInMemory: count(1).default(1000).describe('Tasks kept in memory before the oldest finished ones are archived.'),
-  ttlMinutes: z.number().positive().default(60).describe('Finished tasks are archived this long after they finish, in minutes.'),
+  ttlMinutes: durationMinutes().default(60).describe('Finished tasks are archived this long after they finish, in minutes.'),
   archiveMaxFileBytes: count(1024).default(5_242_880).describe('Archive files rotate before growing past this size, in bytes.'),
   archiveMaxFiles: count(0).default(20).describe('Archive files kept; older ones are deleted (0 = keep all).'),
 })
@@ -142,14 +163,14 @@ const taskStoreSchema = strictObject({
 const recoverySchema = strictObject({
   maxAttemptsPerSession: count(0).default(3).describe('Recovery attempts per session.'),
   backoff: strictObject({
-    initialMs: count(0).default(2000).describe('First retry delay, in ms.'),
-    maxMs: count(0).default(60_000).describe('Longest retry delay, in ms.'),
+    initialMs: durationMs(0).default(2000).describe('First retry delay, in ms (at most one year).'),
+    maxMs: durationMs(0).default(60_000).describe('Longest retry delay, in ms (at most one year).'),
     factor: z.number().min(1).default(2).describe('Growth of the delay per attempt.'),
     jitter: z.number().min(0).max(1).default(0.2).describe('Random spread of each delay, as a fraction (0–1).'),
   }).prefault({}),
   circuitBreaker: strictObject({
     failureThreshold: count(1).default(5).describe('Failures in a row that open a provider\'s circuit.'),
-    cooldownMs: count(0).default(60_000).describe('How long an open circuit refuses dispatches, in ms.'),
+    cooldownMs: durationMs(0).default(60_000).describe('How long an open circuit refuses dispatches, in ms (at most one year).'),
   }).prefault({}),
   fallbackModels: z
     .array(modelString)
@@ -158,7 +179,7 @@ const recoverySchema = strictObject({
 })
 
 const backgroundSchema = strictObject({
-  maxPerSession: count(0).default(5).describe('Background commands running at once per session.'),
+  maxPerSession: count(1).default(5).describe('Background commands running at once per session (at least 1; to forbid them, deny orchestrator_bg_run in the agents\' permission).'),
   outputLimitBytes: count(1024).default(1_048_576).describe('Output kept per background command (ring buffer), in bytes.'),
 })
 
@@ -169,7 +190,7 @@ const docsCacheSchema = strictObject({
 })
 
 const notificationsSchema = strictObject({
-  progressIntervalMs: count(0).default(3000).describe('Least time between two progress notices, in ms.'),
+  progressIntervalMs: durationMs(0).default(3000).describe('Least time between two progress notices, in ms (at most one year).'),
   os: z.boolean().default(false).describe('Also show operating-system notifications.'),
 })
 
@@ -202,6 +223,8 @@ export const orchestratorConfigSchema = strictObject({
     .refine((path) => path.length > 0 && !/^([/\\]|[A-Za-z]:)/.test(path) && !path.split(/[/\\]/).includes('..'), {
       error: 'a relative path inside the project without "..", e.g. ".opencode/orchestrator"',
     })
+    // A NUL byte cuts the path short in every system call: the folder used would not be the one written.
+    .refine((path) => !path.includes('\0'), { error: 'a path without NUL (\\u0000) characters, e.g. ".opencode/orchestrator"' })
     .default('.opencode/orchestrator')
     .describe('Where mission journals, docs and archives live, relative to the project.'),
 })

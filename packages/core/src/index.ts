@@ -19,7 +19,7 @@ export type {
   TokenUsage,
   Unsubscribe,
 } from './host'
-export { createLogger, createMemoryStorage, createRandomIds, createSequentialIds, systemClock } from './ports'
+export { MAX_TIMER_DELAY_MS, createLogger, createMemoryStorage, createRandomIds, createSequentialIds, systemClock } from './ports'
 export type {
   Clock,
   IdGenerator,
@@ -80,7 +80,7 @@ export type {
 } from './scheduler'
 export { createTaskStore } from './task-store'
 export type { TaskArchiveOptions, TaskFilter, TaskStore, TaskStoreOptions, TaskStoreStats } from './task-store'
-export { AGENT_NAMES, agentOverrideSchema, defaultConfig, mergeConfigLayers, orchestratorConfigSchema, parseConfig, resolveConfig } from './config'
+export { AGENT_NAMES, MAX_DURATION_MS, agentOverrideSchema, defaultConfig, mergeConfigLayers, orchestratorConfigSchema, parseConfig, resolveConfig } from './config'
 export type { AgentName, AgentOverride, ConfigIssue, ConfigLayer, OrchestratorConfig, OrchestratorConfigInput, ParseConfigOptions } from './config'
 export { configJsonSchema } from './config-json-schema'
 export { missionEngineSettings } from './mission-engine-settings'

@@ -110,6 +110,19 @@ describe('createNotifier progress', () => {
     expect(progress().map((notice) => notice.message)).toEqual(['planning', 'planning · 1 planner running'])
   })
 
+  it('keeps throttling with a progressIntervalMs beyond the 32-bit timer range (1e10 ms)', () => {
+    const { bus, progress, notifier } = setup({ progressIntervalMs: 1e10 })
+    bus.emit('mission-start', { missionId: 'm1', rootSessionId: 'root', goal: 'g' })
+    expect(progress()).toHaveLength(1)
+    vi.advanceTimersByTime(100)
+    bus.emit('task-queue', { task: task('a', 'queued', { agent: 'planner' }) })
+    vi.advanceTimersByTime(10_000)
+    expect(progress()).toHaveLength(1)
+    vi.advanceTimersByTime(1e10)
+    expect(progress()).toHaveLength(2)
+    notifier.dispose()
+  })
+
   it('suppresses a notice whose text did not change', () => {
     const { bus, progress } = setup()
     bus.emit('mission-start', { missionId: 'm1', rootSessionId: 'root', goal: 'g' })
