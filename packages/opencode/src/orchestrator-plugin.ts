@@ -168,7 +168,16 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       ...missionEngineSettings(config),
     })
     late.engine = engine
-    const todos = createMissionTodos({ engine, storage, clock, ids, logger })
+    const todos = createMissionTodos({
+      engine,
+      storage,
+      clock,
+      ids,
+      logger,
+      // A person's todo.md edit that was set aside or only partly taken: they are told where it went.
+      notify: ({ message }) => void host.toast({ title: 'Orchestrator: todo.md', message: message.slice(0, 400), variant: 'warning', durationMs: 15_000 }).catch(() => undefined),
+      displayPath: (path) => `${config.missionDirectory}/${path}`,
+    })
     const docs = createDocsCache({ storage, clock, logger, limits: config.docsCache })
     const tools = createOrchestratorTools({ engine, todos, background, docs })
     const loopBreaker = createLoopBreaker()
