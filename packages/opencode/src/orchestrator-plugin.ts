@@ -29,6 +29,7 @@ import { createLoopBreaker } from './loop-breaker'
 import { compactionContext, statusText } from './mission-text'
 import { createMissionEventLog } from './mission-event-log'
 import { createMissionReportWriter } from './mission-report-writer'
+import { missionFolderPermission } from './mission-folder-permission'
 import { createMissionTodos } from './mission-todos'
 import {
   createBackgroundLedger,
@@ -333,7 +334,9 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
 
     return {
       config: async (opencodeConfig) => {
-        const result = applyAgentsToOpencodeConfig(opencodeConfig, definitions)
+        const result = applyAgentsToOpencodeConfig(opencodeConfig, definitions, {
+          protectedFolder: missionFolderPermission({ directory: input.directory, worktree: input.worktree, missionDirectory: config.missionDirectory }),
+        })
         opencodeConfig.command ??= {}
         for (const [name, command] of Object.entries(ORCHESTRATOR_COMMANDS)) {
           // A user's own command of the same name wins.
