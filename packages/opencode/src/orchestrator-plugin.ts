@@ -95,7 +95,8 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       throw error
     }
 
-    const storage = createFileStorage({ root: resolve(input.directory, config.missionDirectory), logger })
+    // Bounded by the project: a linked `.opencode` or `missions/` never moves state outside it.
+    const storage = createFileStorage({ root: resolve(input.directory, config.missionDirectory), boundary: resolve(input.directory), logger })
     const bus = createEventBus<OrchestratorEvents>({
       onListenerError: (error, eventName) => logger.log('error', 'event listener failed', { event: eventName, error: errorMessage(error) }),
     })
