@@ -108,8 +108,15 @@ export interface MissionEngine {
   cancelTask(taskId: string, reason: string): Promise<void>
   /** Ends a mission at once: queued work dropped, every descendant session aborted. */
   stopMission(missionId: string, options: StopMissionOptions): Promise<void>
-  /** Clears a pause (the user wrote to the Commander) and lets the loop continue. */
+  /** Clears a pause (the user wrote to the Commander, or {@link pauseMission}) and lets the loop continue. */
   resumeMission(missionId: string): void
+  /**
+   * Holds the mission: no continuation, wake or seal until {@link resumeMission} (e.g. `/task`
+   * without text), for a failure the mission cannot run through, such as a journal that cannot
+   * be written. Running work finishes its turn; `missionStateOf` reports the hold so tools can
+   * refuse new work. A no-op for an ended mission or one already held for the same reason.
+   */
+  pauseMission(missionId: string, reason: string): void
   /** Re-evaluates the loop after outside work ended (e.g. a background command); a no-op while the root is busy. */
   recheck(missionId: string): void
   /** Replaces the mission's todos (validated by the caller, e.g. todo-engine). */
@@ -123,7 +130,7 @@ export interface MissionEngine {
    * The state of the mission a session belongs to, without copying the mission record:
    * for hot paths (the guard runs on every tool call) where `missionForSession` is too dear.
    */
-  missionStateOf(sessionId: string): { missionId: string; state: MissionState; endReason?: string } | undefined
+  missionStateOf(sessionId: string): { missionId: string; state: MissionState; endReason?: string; heldReason?: string } | undefined
   listMissions(): MissionSnapshot[]
   getTask(taskId: string): Task | undefined
   /** Stops listening, clears timers and waits for the journal. Missions stay journaled for the next start. */
@@ -167,6 +174,8 @@ interface MissionRuntime {
   /** Prompts we sent to the root whose user message has not arrived yet. */
   syntheticRootMessages: number
   userMessage: boolean
+  /** Set by `pauseMission`: nothing moves the mission on until it is resumed. */
+  heldReason?: string
   lastEvaluatedTurnId?: string
   /** Settles once the aborts sent by a stop have been answered. */
   abortsDone?: Promise<void>
@@ -544,6 +553,8 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   // ------------------------------------------------------------ wakes
 
   const maybeWake = (runtime: MissionRuntime, parentSessionId: string) => {
+    // A held mission keeps its wakes (journaled) until it is resumed.
+    if (runtime.heldReason !== undefined) return
     const pending = runtime.record.pendingWakes[parentSessionId]
     if (!pending || pending.length === 0) return
     if (liveTasks(runtime).some((task) => task.parentSessionId === parentSessionId)) return
@@ -563,6 +574,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   }
 
   const sendWake = (runtime: MissionRuntime, parentSessionId: string) => {
+    if (runtime.heldReason !== undefined) return
     const taskIds = runtime.record.pendingWakes[parentSessionId] ?? []
     delete runtime.record.pendingWakes[parentSessionId]
     cancelTimer(runtime, runtime.wakeTimers.get(parentSessionId))
@@ -603,7 +615,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
 
   const evaluate = (runtime: MissionRuntime, turnId: string | undefined) => {
     const { record } = runtime
-    if (isMissionFinal(record.state)) return
+    if (isMissionFinal(record.state) || runtime.heldReason !== undefined) return
     const root = track(runtime, record.rootSessionId)
     if (root.busy || root.promptInFlight) return
     if (turnId !== undefined && turnId !== runtime.lastEvaluatedTurnId) {
@@ -1175,10 +1187,26 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       if (isMissionFinal(runtime.record.state)) {
         throw new OrchestratorError({ code: 'mission-ended', message: `Mission ${missionId} has ended (${runtime.record.state}); start a new mission instead.`, details: { missionId } })
       }
+      const wasHeld = runtime.heldReason !== undefined
+      delete runtime.heldReason
       runtime.userMessage = false
       delete runtime.record.pausedReason
       persist(runtime)
+      // Wakes that came in while the mission was held go out now.
+      if (wasHeld) for (const parentSessionId of Object.keys(runtime.record.pendingWakes)) maybeWake(runtime, parentSessionId)
       evaluate(runtime, undefined)
+    },
+
+    pauseMission(missionId, reason) {
+      const runtime = missions.get(missionId)
+      if (!runtime || isMissionFinal(runtime.record.state) || runtime.heldReason === reason) return
+      runtime.heldReason = reason
+      runtime.userMessage = true
+      runtime.record.pausedReason = reason
+      cancelTimer(runtime, runtime.cooldownTimer)
+      runtime.cooldownTimer = undefined
+      logger.log('warn', 'mission paused', { missionId, reason })
+      persist(runtime)
     },
 
     recheck(missionId) {
@@ -1213,7 +1241,8 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     missionStateOf: (sessionId) => {
       const record = runtimeForSession(sessionId)?.record
       if (!record) return undefined
-      return { missionId: record.id, state: record.state, ...(record.end ? { endReason: record.end.reason } : {}) }
+      const heldReason = runtimeForSession(sessionId)?.heldReason
+      return { missionId: record.id, state: record.state, ...(record.end ? { endReason: record.end.reason } : {}), ...(heldReason !== undefined ? { heldReason } : {}) }
     },
     listMissions: () => [...missions.values()].map(snapshot),
     getTask: (taskId) => {

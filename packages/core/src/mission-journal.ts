@@ -123,6 +123,14 @@ export interface CreateMissionJournalOptions {
   logger: Logger
   /** Folder inside the storage root. Default `missions`. */
   directory?: string
+  /**
+   * A mission's journal could not be written (read-only or full disk, a link refused, …): called
+   * once when its writes start failing, not on every retry. The unwritten record stays queued and
+   * is written by the next save; the file on disk keeps the last state that landed.
+   */
+  onWriteFailure?: (failure: { missionId: string; file: string; error: OrchestratorError }) => void
+  /** Writes of a mission that failed before have landed again. */
+  onWriteRecovered?: (missionId: string) => void
 }
 
 /** Parses one journal file; throws `journal-corrupt` or `journal-version` with the file named. */
@@ -159,11 +167,20 @@ export function parseMissionJournal(content: string, file: string): MissionRecor
   return parsed.data as MissionRecord
 }
 
-export function createMissionJournal({ storage, clock, logger, directory = 'missions' }: CreateMissionJournalOptions): MissionJournal {
+export function createMissionJournal({ storage, clock, logger, directory = 'missions', onWriteFailure, onWriteRecovered }: CreateMissionJournalOptions): MissionJournal {
   const pathOf = (missionId: string) => `${directory}/${missionId}.json`
   /** Record to write per mission (serialised at write time), and the write chain per mission. */
   const pending = new Map<string, MissionRecord>()
   const chains = new Map<string, Promise<void>>()
+  /** Missions whose last write failed. */
+  const failing = new Set<string>()
+  const report = (name: string, call: () => void) => {
+    try {
+      call()
+    } catch (error) {
+      logger.log('error', `mission journal ${name} listener failed`, { error: errorMessage(error) })
+    }
+  }
 
   /**
    * Writes the newest content until none is left. The chain leaves `chains` in the same
@@ -186,8 +203,17 @@ export function createMissionJournal({ storage, clock, logger, directory = 'miss
         if (!pending.has(missionId)) pending.set(missionId, record)
         chains.delete(missionId)
         logger.log('error', 'mission journal write failed', { missionId, error: errorMessage(error) })
+        if (!failing.has(missionId)) {
+          failing.add(missionId)
+          const file = pathOf(missionId)
+          const problem = OrchestratorError.isInstance(error)
+            ? error
+            : new OrchestratorError({ code: 'storage-failed', message: `Could not write ${file}: ${errorMessage(error)}`, cause: error, details: { file } })
+          if (onWriteFailure) report('write-failure', () => onWriteFailure({ missionId, file, error: problem }))
+        }
         return
       }
+      if (failing.delete(missionId) && onWriteRecovered) report('write-recovered', () => onWriteRecovered(missionId))
     }
   }
 

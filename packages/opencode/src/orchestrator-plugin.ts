@@ -161,7 +161,18 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       clock,
       ids,
       logger,
-      journal: createMissionJournal({ storage, clock, logger }),
+      journal: createMissionJournal({
+        storage,
+        clock,
+        logger,
+        // A mission that cannot save its state must not run on unsaved: hold it and tell the user how to go on.
+        onWriteFailure: ({ missionId, file, error }) => {
+          const reason = `paused: its journal could not be saved (${error.message.slice(0, 300)}). Fix the disk or ${config.missionDirectory}/${file}, then type /task without text to resume; nothing saved so far is lost`
+          late.engine?.pauseMission(missionId, reason)
+          void host.toast({ title: `Mission ${missionId} paused`, message: reason.slice(0, 400), variant: 'error', durationMs: 30_000 }).catch(() => undefined)
+        },
+        onWriteRecovered: (missionId) => logger.log('info', 'mission journal writes work again', { missionId }),
+      }),
       policy: decideContinuation,
       prompts: createMissionPrompts({ clock }),
       dispatcher: scheduler,
@@ -364,6 +375,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         if (isMissionFinal(mission.state)) {
           throw new Error(`The mission has ended (${mission.state}: ${mission.endReason ?? ''}). Stop working and end your turn.`)
         }
+        if (mission.heldReason !== undefined) throw new Error(`The mission is ${mission.heldReason}. Stop working and end your turn.`)
         const verdict = loopBreaker.check(toolInput.sessionID, toolInput.tool, output.args)
         if (verdict.type === 'block') {
           throw new Error(
