@@ -167,7 +167,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         logger,
         // A mission that cannot save its state must not run on unsaved: hold it and tell the user how to go on.
         onWriteFailure: ({ missionId, file, error }) => {
-          const reason = `paused: its journal could not be saved (${error.message.slice(0, 300)}). Fix the disk or ${config.missionDirectory}/${file}, then type /task without text to resume; nothing saved so far is lost`
+          const reason = `paused: its journal could not be saved. Fix the disk or ${config.missionDirectory}/${file}, then type /task without text to resume; nothing saved so far is lost. Cause: ${error.message.slice(0, 240)}`
           late.engine?.pauseMission(missionId, reason)
           void host.toast({ title: `Mission ${missionId} paused`, message: reason.slice(0, 400), variant: 'error', durationMs: 30_000 }).catch(() => undefined)
         },
