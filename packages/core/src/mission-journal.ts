@@ -96,6 +96,50 @@ function buildMissionRecordSchema() {
 
 let missionRecordSchema: ReturnType<typeof buildMissionRecordSchema> | undefined
 
+/**
+ * Why a journal's todos cannot form a plan — a repeated id, a dependency on a todo that is not
+ * there, or a dependency cycle — or `undefined`. Every todo tool would fail on such a list, so it
+ * is refused at load like any other malformed journal. (Core cannot use todo-engine's graph.)
+ */
+function todoGraphProblem(todos: ReadonlyArray<{ id: string; dependsOn: readonly string[] }>): string | undefined {
+  const byId = new Map<string, readonly string[]>()
+  for (const todo of todos) {
+    if (byId.has(todo.id)) return `todo id ${todo.id} appears twice`
+    byId.set(todo.id, todo.dependsOn)
+  }
+  for (const todo of todos) {
+    const missing = todo.dependsOn.find((id) => !byId.has(id))
+    if (missing !== undefined) return `todo ${todo.id} depends on ${missing}, which is not in the list`
+  }
+  // Iterative depth-first search; 1 = on the current path, 2 = done.
+  const state = new Map<string, 1 | 2>()
+  for (const start of byId.keys()) {
+    if (state.has(start)) continue
+    const path = [start]
+    const cursors = [0]
+    state.set(start, 1)
+    while (path.length > 0) {
+      const top = path.length - 1
+      const id = path[top]!
+      const next = byId.get(id)![cursors[top]!]
+      if (next === undefined) {
+        state.set(id, 2)
+        path.pop()
+        cursors.pop()
+        continue
+      }
+      cursors[top]!++
+      if (state.get(next) === 1) return `the todos' dependencies form a cycle ${[...path.slice(path.indexOf(next)), next].join(' → ')}`
+      if (!state.has(next)) {
+        state.set(next, 1)
+        path.push(next)
+        cursors.push(0)
+      }
+    }
+  }
+  return undefined
+}
+
 /** A journal file that could not be loaded. Other missions load regardless. */
 export interface JournalProblem {
   file: string
@@ -161,6 +205,14 @@ export function parseMissionJournal(content: string, file: string): MissionRecor
       code: 'journal-corrupt',
       message: `Mission journal ${file} is malformed at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`,
       cause: parsed.error,
+      details: { file },
+    })
+  }
+  const graphProblem = todoGraphProblem(parsed.data.todos)
+  if (graphProblem !== undefined) {
+    throw new OrchestratorError({
+      code: 'journal-corrupt',
+      message: `Mission journal ${file} is malformed at todos: ${graphProblem}.`,
       details: { file },
     })
   }

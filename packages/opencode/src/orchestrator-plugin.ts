@@ -191,7 +191,14 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       notify: ({ message }) => void host.toast({ title: 'Orchestrator: todo.md', message: message.slice(0, 400), variant: 'warning', durationMs: 15_000 }).catch(() => undefined),
       displayPath: (path) => `${config.missionDirectory}/${path}`,
     })
-    const docs = createDocsCache({ storage, clock, logger, limits: config.docsCache })
+    const docs = createDocsCache({
+      storage,
+      clock,
+      logger,
+      limits: config.docsCache,
+      notify: ({ message }) => void host.toast({ title: 'Orchestrator docs', message: message.slice(0, 400), variant: 'warning' }).catch(() => undefined),
+      displayPath: (path) => `${config.missionDirectory}/${path}`,
+    })
     const tools = createOrchestratorTools({ engine, todos, background, docs })
     const loopBreaker = createLoopBreaker()
     // One entry per session that called a tool: drop it when the session's work ends, or it grows for the life of the server.
