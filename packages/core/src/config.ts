@@ -170,7 +170,6 @@ const docsCacheSchema = strictObject({
 
 const notificationsSchema = strictObject({
   progressIntervalMs: count(0).default(3000).describe('Least time between two progress notices, in ms.'),
-  os: z.boolean().default(false).describe('Also show operating-system notifications.'),
 })
 
 const agentsSchema = strictObject({
@@ -302,17 +301,40 @@ const expectedText: z.core.$ZodErrorMap = (issue) => {
 
 const KEYS_PREFIX = 'one of the keys '
 
+/**
+ * Keys that once existed (in 1.x of `opencode-orchestrator`, or documented
+ * earlier in 2.0), with what to do instead: a user upgrading gets the way
+ * forward rather than a bare "no such key".
+ */
+const REMOVED_KEYS: Readonly<Record<string, string>> = {
+  'notifications.os': 'removed: OS notifications were never sent by the plugin; delete the key (OpenCode shows the orchestrator\'s notices as toasts)',
+  agentConcurrency: 'renamed in 2.0: use concurrency.agents',
+  providerConcurrency: 'renamed in 2.0: use concurrency.providers',
+  modelConcurrency: 'renamed in 2.0: use concurrency.models',
+  defaultConcurrency: 'renamed in 2.0: use concurrency.default',
+  acquisitionTimeoutMs: 'renamed in 2.0: use concurrency.acquireTimeoutMs',
+  circuitFailureThreshold: 'renamed in 2.0: use recovery.circuitBreaker.failureThreshold',
+  circuitRecoveryTimeoutMs: 'renamed in 2.0: use recovery.circuitBreaker.cooldownMs',
+  halfOpenSuccessThreshold: 'removed in 2.0: the circuit breaker closes after one successful probe; delete the key',
+  resourcePressureMaxHeapPercent: 'removed in 2.0; delete the key (bound the work with budgets.* and concurrency.global)',
+  contextMaxTokens: 'removed in 2.0: context overflow is detected from the provider\'s own error and compacted; delete the key',
+  missionLoop: 'removed in 2.0: the mission journal and todo.md are always kept under missionDirectory; delete the key',
+}
+
 function toConfigIssues(error: z.ZodError, input: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.message.startsWith(KEYS_PREFIX) ? issue.message.slice(KEYS_PREFIX.length).split(', ') : []
       for (const key of issue.keys) {
+        const path = formatPath([...issue.path, key])
+        const removed = REMOVED_KEYS[path]
         const suggestion = suggest(key, keys)
         issues.push({
-          path: formatPath([...issue.path, key]),
+          path,
           value: valueAt(input, [...issue.path, key]),
-          expected: `no such key; valid keys: ${keys.join(', ')}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`,
+          expected:
+            removed ?? `no such key; valid keys: ${keys.join(', ')}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`,
         })
       }
     } else {

@@ -33,10 +33,12 @@ export interface CreateNotifierOptions {
   logger: Logger
   /** Minimum ms between two progress notices of one mission (config `notifications.progressIntervalMs`). Default 3000. */
   progressIntervalMs?: number
-  /** Sends the OS notification on mission end. Required for `os: true` to have an effect. */
+  /**
+   * Sends an OS notification when a mission ends. Given by a host that has a
+   * desktop to notify; without it only toasts are shown. (The OpenCode plugin
+   * gives none: OpenCode shows the toasts.)
+   */
   osNotifier?: OsNotifier
-  /** Also notify the OS when a mission ends (config `notifications.os`). Default false. */
-  os?: boolean
   /** Recovery attempts allowed per session, shown as `attempt 2/3` (config `recovery.maxAttemptsPerSession`). */
   recoveryMaxAttempts?: number
   /** How long terminal notices stay on screen, in ms. Default 10_000. */
@@ -106,12 +108,6 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     })
   }
   const terminalDurationMs = options.terminalDurationMs ?? 10_000
-  const osEnabled = options.os ?? false
-  if (osEnabled && options.osNotifier === undefined) {
-    logger.log('warn', 'OS notifications are enabled but the host gave no OS notifier; only toasts will be shown', {
-      field: 'notifications.os',
-    })
-  }
 
   const missions = new Map<string, MissionEntry>()
   const ended = new Set<string>()
@@ -183,7 +179,7 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     }
     for (const [sessionId, owner] of sessionMission) if (owner === missionId) sessionMission.delete(sessionId)
     send({ ...notice, title, durationMs: terminalDurationMs }, { missionId, notice: 'terminal' })
-    if (osEnabled && options.osNotifier !== undefined) {
+    if (options.osNotifier !== undefined) {
       const osNotifier = options.osNotifier
       try {
         osNotifier.notify(title, osMessage).catch((error: unknown) => {
