@@ -161,6 +161,8 @@ async function main(): Promise<void> {
   mkdirSync(tarballs)
   console.log(`pack-check: working in ${work}`)
   try {
+    step('turbo build of every published package (their prepack runs the same turbo task, then from its cache)')
+    run(join(root, 'node_modules', '.bin', 'turbo'), ['run', 'build', '--output-logs=errors-only', ...PUBLISHED.map((directory) => `--filter=./${directory}`)], { cwd: root, quiet: true })
     const packed = new Map<string, string>()
     for (const directory of PUBLISHED) {
       step(`pnpm pack ${directory} (prepack builds it)`)
@@ -195,11 +197,8 @@ async function main(): Promise<void> {
     )
     run(join(consumer, 'node_modules', '.bin', 'tsc'), ['-p', join(example, 'tsconfig.json')], { cwd: consumer })
 
-    const opencodeBinary = run(
-      process.execPath,
-      ['--input-type=module', '-e', `import { resolveOpencodeBinary } from '@opencode-orchestrator/testing'; console.log(resolveOpencodeBinary({ from: ${JSON.stringify(join(consumer, 'node_modules', '@opencode-orchestrator', 'cli', 'package.json'))} }).path)`],
-      { cwd: root, env: { ...process.env, NODE_OPTIONS: '--conditions=@opencode-orchestrator/source --import tsx' }, quiet: true },
-    ).trim()
+    // The `opencode` a user gets from the CLI's optional opencode-ai dependency.
+    const opencodeBinary = join(consumer, 'node_modules', '.bin', 'opencode')
 
     step("OpenCode installs the packed plugin through its own path and lists the orchestrator's tools")
     const home = join(work, 'opencode-home')
