@@ -15,7 +15,8 @@
  * 1 and 3 on the declared Node floor and on the current LTS (fetched from npm's
  * `node` package when the machine has another version).
  *
- * Usage: node --import tsx scripts/pack-check.ts [--keep] [--nodes=22.18.0,26]
+ * Usage: node --import tsx scripts/pack-check.ts [--keep] [--nodes=22.22.2,26] [--pack-only --out=DIR]
+ * (`--pack-only` packs and checks the tarballs into DIR and stops: `./run pack`.)
  */
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -44,6 +45,8 @@ export const PUBLISHED = [
 const args = process.argv.slice(2)
 const keep = args.includes('--keep')
 const nodesArgument = args.find((arg) => arg.startsWith('--nodes='))
+const packOnly = args.includes('--pack-only')
+const outArgument = args.find((arg) => arg.startsWith('--out='))
 const nodeSpecs = nodesArgument ? nodesArgument.slice('--nodes='.length).split(',') : rootManifest.releaseCheck.nodes
 
 const started = Date.now()
@@ -102,7 +105,8 @@ async function checkTarball(directory: string, tarball: string): Promise<void> {
   const text = JSON.stringify(manifest)
   const name = String(manifest['name'])
   check(!/"(workspace|catalog):/.test(text), `${name}: the packed package.json still has a workspace:/catalog: range`)
-  check(!text.includes('@opencode-orchestrator/source'), `${name}: the packed exports still name the source condition`)
+  const entryPoints = JSON.stringify([manifest['exports'], manifest['main'], manifest['types'], manifest['module']])
+  check(!entryPoints.includes('@opencode-orchestrator/source') && !entryPoints.includes('/src/'), `${name}: the packed exports still name the source condition or src/`)
   check(files.includes('package/LICENSE'), `${name}: LICENSE is not in the tarball`)
   check(files.includes('package/README.md'), `${name}: README.md is not in the tarball`)
   check(!files.some((file) => file.startsWith('package/src/')), `${name}: src/ is in the tarball`)
@@ -157,8 +161,9 @@ async function startOpencode(binary: string, cwd: string, env: NodeJS.ProcessEnv
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'orchestrator-pack-check-'))
-  const tarballs = join(work, 'tarballs')
-  mkdirSync(tarballs)
+  const tarballs = outArgument ? resolve(outArgument.slice('--out='.length)) : join(work, 'tarballs')
+  rmSync(tarballs, { recursive: true, force: true })
+  mkdirSync(tarballs, { recursive: true })
   console.log(`pack-check: working in ${work}`)
   try {
     step('turbo build of every published package (their prepack runs the same turbo task, then from its cache)')
@@ -174,6 +179,11 @@ async function main(): Promise<void> {
       packed.set(directory, tarball)
       console.log(`  ${created[0]} ${megabytes(statSync(tarball).size)}`)
       await checkTarball(directory, tarball)
+    }
+
+    if (packOnly) {
+      if (failures.length === 0) step(`packed into ${tarballs}`)
+      return
     }
 
     step('npm install of every tarball in a clean folder outside the workspace')
@@ -260,17 +270,33 @@ async function main(): Promise<void> {
       console.log(`  demo ${sealed ? 'sealed' : 'DID NOT SEAL'} in ${((Date.now() - demoStarted) / 1000).toFixed(1)} s`)
     }
 
+    step('the packed CLI installed without optional dependencies (no bundled OpenCode) runs the demo with the OpenCode on PATH')
+    const lean = join(work, 'lean')
+    mkdirSync(lean)
+    writeFileSync(join(lean, 'package.json'), JSON.stringify({ name: 'lean', private: true }, null, 2))
+    run('npm', ['install', '--no-audit', '--no-fund', '--omit=optional', packed.get('apps/cli')!, packed.get('apps/opencode-plugin')!], { cwd: lean, quiet: true })
+    check(!existsSync(join(lean, 'node_modules', 'opencode-ai')), 'npm --omit=optional still installed opencode-ai for the CLI')
+    const leanDemo = spawnSync(process.execPath, [join(lean, 'node_modules', '@opencode-orchestrator', 'cli', 'dist', 'bin.js'), 'run', '--demo', '--json', '--verbose'], {
+      cwd: lean,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${dirname(opencodeBinary)}:${process.env['PATH'] ?? ''}`, XDG_CACHE_HOME: join(work, 'cli-cache') },
+      maxBuffer: 64 * 1024 * 1024,
+    })
+    check(leanDemo.status === 0, `the lean CLI's demo exited with ${String(leanDemo.status)}:\n${leanDemo.stderr.slice(-3000)}`)
+    check(/"message":"resolved".*"source":"path"/.test(leanDemo.stderr), `the lean CLI did not start the OpenCode on PATH:\n${leanDemo.stderr.slice(-3000)}`)
+
     step('install sizes (npm, this platform)')
-    console.log(`  all packed packages + typescript/tsx/@types/node: ${megabytes(directorySize(join(consumer, 'node_modules')))}`)
+    console.log(`  everything installed above (all nine packages, their OpenCode, tsx, @types/node; without typescript): ${megabytes(directorySize(join(consumer, 'node_modules')) - directorySize(join(consumer, 'node_modules', 'typescript')))}`)
+    console.log(`  @opencode-orchestrator/cli --omit=optional (uses the OpenCode on PATH): ${megabytes(directorySize(join(lean, 'node_modules')))}`)
   } finally {
     if (keep) console.log(`pack-check: kept ${work}`)
     else rmSync(work, { recursive: true, force: true })
   }
-  if (failures.length > 0) {
-    console.error(`\npack-check: ${failures.length} problem(s):\n- ${failures.join('\n- ')}`)
-    process.exit(1)
-  }
-  step('every packed package is publishable and works from its tarball')
 }
 
 await main()
+if (failures.length > 0) {
+  console.error(`\npack-check: ${failures.length} problem(s):\n- ${failures.join('\n- ')}`)
+  process.exit(1)
+}
+step(packOnly ? 'every tarball passed its checks' : 'every packed package is publishable and works from its tarball')
