@@ -1,4 +1,4 @@
-import { OrchestratorError } from '@opencode-orchestrator/core'
+import { OrchestratorError, didYouMean } from '@opencode-orchestrator/core'
 
 /** The mission the demo runs; its scripted team only knows this one. */
 export const DEMO_MISSION = 'Add a `slugify` module with tests'
@@ -82,30 +82,6 @@ function usageError(message: string, details: Record<string, unknown> = {}): Orc
   return new OrchestratorError({ code: 'invalid-argument', message: `${message}\nRun \`orchestrator --help\` for the usage.`, details })
 }
 
-/** Edit distance, to suggest the flag or command a typo was meant to be. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, index) => index)
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1))
-      diagonal = above
-    }
-  }
-  return row[b.length]!
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: { candidate: string; score: number } | undefined
-  for (const candidate of candidates) {
-    const score = distance(word, candidate)
-    if (score <= 2 && (best === undefined || score < best.score)) best = { candidate, score }
-  }
-  return best?.candidate
-}
-
 interface Scanned {
   positionals: string[]
   flags: Map<FlagName, string | true>
@@ -129,7 +105,7 @@ function scan(command: 'run' | 'status' | 'report' | 'init', tokens: readonly st
     const name = rawName as FlagName
     if (!allowed.includes(name)) {
       const known = (Object.values(FLAGS_OF).flat() as string[]).includes(rawName)
-      const suggestion = closest(rawName, allowed)
+      const suggestion = didYouMean(rawName, allowed)
       throw usageError(
         known
           ? `The flag --${rawName} does not apply to \`orchestrator ${command}\`; it takes ${allowed.map((flag) => `--${flag}`).join(', ')}.`
@@ -167,7 +143,7 @@ export function parseCliArguments(argv: readonly string[]): CliCommand {
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { name: 'help' }
   if (first === '--version' || first === '-v') return { name: 'version' }
   if (first !== 'run' && first !== 'status' && first !== 'report' && first !== 'init') {
-    const suggestion = closest(first, COMMANDS)
+    const suggestion = didYouMean(first, COMMANDS)
     throw usageError(
       `Unknown command '${first}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}. Commands: run, status, report, init.`,
       { field: 'command', value: first },

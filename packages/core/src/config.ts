@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { didYouMean } from './did-you-mean'
 import { OrchestratorError } from './orchestrator-error'
 
 /** The orchestrator's agents. Names are exact and lower case. */
@@ -43,31 +44,6 @@ export const agentOverrideSchema = strictObject({
 
 export type AgentOverride = z.output<typeof agentOverrideSchema>
 
-/** Suggestion for a mistyped name: same letters in another case, or at most two edits away. */
-function suggest(name: string, candidates: readonly string[]): string | undefined {
-  const lower = name.trim().toLowerCase()
-  const exact = candidates.find((candidate) => candidate.toLowerCase() === lower)
-  if (exact !== undefined) return exact
-  let best: { candidate: string; distance: number } | undefined
-  for (const candidate of candidates) {
-    const distance = editDistance(lower, candidate.toLowerCase())
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { candidate, distance }
-  }
-  return best?.candidate
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
-}
-
 /**
  * Limits by name. Names are compared case-insensitively, so two spellings of
  * one name are an error; `check` validates each name.
@@ -104,7 +80,7 @@ const concurrencySchema = strictObject({
     .describe('Slots of the shared "default" key: tasks whose model, provider and agent have no limit of their own (0 = unlimited).'),
   agents: limitTable('Slots by agent, e.g. { "worker": 10 } (0 = unlimited; names are case-insensitive).', (name) => {
     if ((AGENT_NAMES as readonly string[]).includes(name.trim().toLowerCase())) return undefined
-    const suggestion = suggest(name, AGENT_NAMES)
+    const suggestion = didYouMean(name, AGENT_NAMES)
     return `an agent name: ${AGENT_NAMES.join(', ')}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`
   }),
   providers: limitTable('Slots by provider id, e.g. { "anthropic": 5 } (0 = unlimited).'),
@@ -329,7 +305,7 @@ function toConfigIssues(error: z.ZodError, input: unknown): ConfigIssue[] {
       for (const key of issue.keys) {
         const path = formatPath([...issue.path, key])
         const removed = REMOVED_KEYS[path]
-        const suggestion = suggest(key, keys)
+        const suggestion = didYouMean(key, keys)
         issues.push({
           path,
           value: valueAt(input, [...issue.path, key]),
