@@ -79,7 +79,9 @@ function nodeBinary(spec: string): string {
   if (!existsSync(binary)) {
     step(`fetching Node ${spec} from npm's node package into ${directory}`)
     mkdirSync(directory, { recursive: true })
-    run('npm', ['install', '--prefix', directory, '--no-audit', '--no-fund', '--no-save', `node@${spec}`], { quiet: true })
+    // Not `npm install --prefix`: that also moves npm's global config (and a system `cafile` in it).
+    if (!existsSync(join(directory, 'package.json'))) writeFileSync(join(directory, 'package.json'), '{ "private": true }\n')
+    run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `node@${spec}`], { cwd: directory, quiet: true })
   }
   return binary
 }
