@@ -180,7 +180,7 @@ describe('createNotifier terminal notices', () => {
 
     expect(shown.slice(before)).toEqual(terminal().slice(-3))
     expect(terminal().map(({ title, message, variant }) => ({ title, message, variant }))).toEqual([
-      { title: 'Mission sealed · m1', message: 'All 2 todos verified in 1m 0s.', variant: 'success' },
+      { title: 'Mission sealed · m1', message: 'All 2 todos verified in 1m 00s.', variant: 'success' },
       {
         title: 'Mission stopped · m2',
         message: 'Iteration budget reached — 20 of 20 continuations used',

@@ -1,4 +1,4 @@
-import { errorMessage, OrchestratorError } from '@opencode-orchestrator/core'
+import { errorMessage, formatDuration, OrchestratorError } from '@opencode-orchestrator/core'
 import type {
   BudgetName,
   Clock,
@@ -75,16 +75,6 @@ interface MissionEntry {
   lastProgressNotice?: string
   lastRecoveryNotice?: string
   lastRecoveryAt?: number
-}
-
-function duration(ms: number): string {
-  const totalSeconds = Math.max(0, Math.round(ms / 1000))
-  const hours = Math.floor(totalSeconds / 3600)
-  const minutes = Math.floor((totalSeconds % 3600) / 60)
-  const secondsLeft = totalSeconds % 60
-  if (hours > 0) return `${hours}h ${minutes}m`
-  if (minutes > 0) return `${minutes}m ${secondsLeft}s`
-  return `${secondsLeft}s`
 }
 
 /**
@@ -279,7 +269,7 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     bus.on('mission-seal', ({ missionId, todos }) => {
       const entry = missions.get(missionId)
       const verified = todos.filter((todo) => todo.status === 'done').length
-      const took = entry?.startedAt === undefined ? '' : ` in ${duration(clock.now() - entry.startedAt)}`
+      const took = entry?.startedAt === undefined ? '' : ` in ${formatDuration(clock.now() - entry.startedAt, { smallest: 's' })}`
       const message =
         verified === 0 ? `Mission complete${took}.` : `All ${verified} todo${verified === 1 ? '' : 's'} verified${took}.`
       finish(missionId, { title: 'Mission sealed', message, variant: 'success' }, message)
