@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup'
 
 // One executable ESM file. Workspace packages are bundled: the scripted model of the
 // demo comes from the private testing kit, which is never published on its own.
-// npm dependencies stay external; `opencode-ai` must stay a real dependency anyway,
+// npm dependencies stay external; `opencode-ai` (an optional dependency) must stay a real package,
 // because the OpenCode binary is resolved from its installed location.
 export default defineConfig({
   entry: ['src/bin.ts'],
@@ -15,7 +15,7 @@ export default defineConfig({
   treeshake: true,
   banner: { js: '#!/usr/bin/env node' },
   noExternal: [/^@opencode-orchestrator\//],
-  external: ['zod', 'eventemitter3', 'log-update', 'picocolors', '@opencode-ai/sdk', '@opencode-ai/plugin', 'opencode-ai', 'opencode-orchestrator'],
+  external: ['zod', 'eventemitter3', 'log-update', 'picocolors', '@opencode-ai/sdk', '@opencode-ai/plugin', 'opencode-ai', 'opencode-orchestrator', 'semver'],
   esbuildOptions(options) {
     options.conditions = ['@opencode-orchestrator/source', 'import', 'default']
   },

@@ -41,7 +41,7 @@ describe('buildStepContext', () => {
         '- t3 [pending] todo t3',
         '- t4 [pending] todo t4 (after t2, t3)',
         '- t5 [failed] todo t5 — note: tests fail',
-        'budgets left: time 1h12m · child sessions 150 · tokens 1.2M · cost $1.20',
+        'budgets left: time 1h 12m · child sessions 150 · tokens 1.2M · cost $1.20',
         '</mission-step>',
       ].join('\n'),
     )

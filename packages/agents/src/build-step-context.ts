@@ -1,4 +1,5 @@
 import type { MissionState, Todo } from '@opencode-orchestrator/core'
+import { formatDuration, truncateText } from '@opencode-orchestrator/core'
 
 /** What is left of each limited budget. Absent = unlimited. */
 export interface BudgetsLeft {
@@ -25,17 +26,6 @@ const MAX_LISTED_TODOS = 20
 const MAX_TITLE = 90
 const MAX_GOAL = 1000
 
-function clip(text: string, limit: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim()
-  return flat.length <= limit ? flat : `${flat.slice(0, limit - 1)}…`
-}
-
-function duration(ms: number): string {
-  const minutes = Math.max(0, Math.floor(ms / 60_000))
-  if (minutes >= 60) return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`
-  return `${minutes}m`
-}
-
 function compactNumber(value: number): string {
   if (value >= 1_000_000) return `${Math.round(value / 100_000) / 10}M`
   if (value >= 10_000) return `${Math.round(value / 1000)}k`
@@ -45,7 +35,7 @@ function compactNumber(value: number): string {
 function budgetLine(budgets: BudgetsLeft | undefined): string | undefined {
   if (budgets === undefined) return undefined
   const parts: string[] = []
-  if (budgets.wallTimeMs !== undefined) parts.push(`time ${duration(budgets.wallTimeMs)}`)
+  if (budgets.wallTimeMs !== undefined) parts.push(`time ${formatDuration(budgets.wallTimeMs, { smallest: 'min' })}`)
   if (budgets.childSessions !== undefined) parts.push(`child sessions ${Math.max(0, budgets.childSessions)}`)
   if (budgets.tokens !== undefined) parts.push(`tokens ${compactNumber(Math.max(0, budgets.tokens))}`)
   if (budgets.costUsd !== undefined) parts.push(`cost $${Math.max(0, budgets.costUsd).toFixed(2)}`)
@@ -75,7 +65,7 @@ export function buildStepContext(snapshot: StepSnapshot): string {
   const counted = todos.filter((todo) => todo.status !== 'cancelled')
   const lines = [
     '<mission-step>',
-    `goal: ${clip(snapshot.goal, MAX_GOAL)}`,
+    `goal: ${truncateText(snapshot.goal, MAX_GOAL)}`,
     `state: ${snapshot.state} · iteration ${snapshot.iteration}/${snapshot.maxIterations}`,
   ]
   if (counted.length === 0) {
@@ -101,8 +91,8 @@ export function buildStepContext(snapshot: StepSnapshot): string {
       for (const todo of open.slice(0, MAX_LISTED_TODOS)) {
         const waiting = todo.dependsOn.filter((id) => byId.get(id)?.status !== 'done')
         const after = waiting.length > 0 ? ` (after ${waiting.join(', ')})` : ''
-        const note = todo.note !== undefined && todo.note.trim() !== '' ? ` — note: ${clip(todo.note, MAX_TITLE)}` : ''
-        lines.push(`- ${todo.id} [${todo.status}] ${clip(todo.title, MAX_TITLE)}${after}${note}`)
+        const note = todo.note !== undefined && todo.note.trim() !== '' ? ` — note: ${truncateText(todo.note, MAX_TITLE)}` : ''
+        lines.push(`- ${todo.id} [${todo.status}] ${truncateText(todo.title, MAX_TITLE)}${after}${note}`)
       }
       if (open.length > MAX_LISTED_TODOS) lines.push(`- … ${open.length - MAX_LISTED_TODOS} more (orchestrator_todo_read)`)
     }

@@ -30,7 +30,7 @@ describe('defaultConfig', () => {
       },
       background: { maxPerSession: 5, outputLimitBytes: 1_048_576 },
       docsCache: { maxEntries: 50, maxEntryBytes: 65_536, maxTotalBytes: 1_048_576 },
-      notifications: { progressIntervalMs: 3000, os: false },
+      notifications: { progressIntervalMs: 3000 },
       agents: {},
       missionDirectory: '.opencode/orchestrator',
     })
@@ -75,11 +75,19 @@ describe('parseConfig', () => {
 
   it('reports a wrong type with the path, the value and what is expected', () => {
     expect(problems({ budgets: { maxIterations: '20' } })).toEqual([`${SOURCE}: budgets.maxIterations: got "20", expected a whole number`])
-    expect(problems({ notifications: { os: 'yes' } })).toEqual([`${SOURCE}: notifications.os: got "yes", expected true or false`])
+    expect(problems({ agents: { worker: { disable: 'yes' } } })).toEqual([`${SOURCE}: agents.worker.disable: got "yes", expected true or false`])
     expect(problems({ budgets: { maxDepth: 1.5 } })).toEqual([`${SOURCE}: budgets.maxDepth: got 1.5, expected a whole number`])
     expect(problems({ recovery: { fallbackModels: 'openai/gpt-5' } })).toEqual([
       `${SOURCE}: recovery.fallbackModels: got "openai/gpt-5", expected an array`,
     ])
+  })
+
+  it('says what became of a removed or renamed key (notifications.os, the 1.x keys)', () => {
+    expect(problems({ notifications: { os: true } })).toEqual([
+      `${SOURCE}: notifications.os: got true, expected removed: OS notifications were never sent by the plugin; delete the key (OpenCode shows the orchestrator's notices as toasts)`,
+    ])
+    expect(problems({ agentConcurrency: { worker: 10 } })).toEqual([`${SOURCE}: agentConcurrency: got {"worker":10}, expected renamed in 2.0: use concurrency.agents`])
+    expect(problems({ missionLoop: { ledger: true } })[0]).toContain('missionLoop: got {"ledger":true}, expected removed in 2.0')
   })
 
   it('never replaces a bad value by its default (null is not "unset")', () => {

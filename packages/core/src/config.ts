@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { didYouMean } from './did-you-mean'
 import { OrchestratorError } from './orchestrator-error'
 
 /** The orchestrator's agents. Names are exact and lower case. */
@@ -64,31 +65,6 @@ export const agentOverrideSchema = strictObject({
 
 export type AgentOverride = z.output<typeof agentOverrideSchema>
 
-/** Suggestion for a mistyped name: same letters in another case, or at most two edits away. */
-function suggest(name: string, candidates: readonly string[]): string | undefined {
-  const lower = name.trim().toLowerCase()
-  const exact = candidates.find((candidate) => candidate.toLowerCase() === lower)
-  if (exact !== undefined) return exact
-  let best: { candidate: string; distance: number } | undefined
-  for (const candidate of candidates) {
-    const distance = editDistance(lower, candidate.toLowerCase())
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { candidate, distance }
-  }
-  return best?.candidate
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
-}
-
 /**
  * Limits by name. Names are compared case-insensitively, so two spellings of
  * one name are an error; `check` validates each name.
@@ -125,7 +101,7 @@ const concurrencySchema = strictObject({
     .describe('Slots of the shared "default" key: tasks whose model, provider and agent have no limit of their own (0 = unlimited).'),
   agents: limitTable('Slots by agent, e.g. { "worker": 10 } (0 = unlimited; names are case-insensitive).', (name) => {
     if ((AGENT_NAMES as readonly string[]).includes(name.trim().toLowerCase())) return undefined
-    const suggestion = suggest(name, AGENT_NAMES)
+    const suggestion = didYouMean(name, AGENT_NAMES)
     return `an agent name: ${AGENT_NAMES.join(', ')}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`
   }),
   providers: limitTable('Slots by provider id, e.g. { "anthropic": 5 } (0 = unlimited).'),
@@ -191,7 +167,6 @@ const docsCacheSchema = strictObject({
 
 const notificationsSchema = strictObject({
   progressIntervalMs: durationMs(0).default(3000).describe('Least time between two progress notices, in ms (at most one year).'),
-  os: z.boolean().default(false).describe('Also show operating-system notifications.'),
 })
 
 const agentsSchema = strictObject({
@@ -325,17 +300,40 @@ const expectedText: z.core.$ZodErrorMap = (issue) => {
 
 const KEYS_PREFIX = 'one of the keys '
 
+/**
+ * Keys that once existed (in 1.x of `opencode-orchestrator`, or documented
+ * earlier in 2.0), with what to do instead: a user upgrading gets the way
+ * forward rather than a bare "no such key".
+ */
+const REMOVED_KEYS: Readonly<Record<string, string>> = {
+  'notifications.os': 'removed: OS notifications were never sent by the plugin; delete the key (OpenCode shows the orchestrator\'s notices as toasts)',
+  agentConcurrency: 'renamed in 2.0: use concurrency.agents',
+  providerConcurrency: 'renamed in 2.0: use concurrency.providers',
+  modelConcurrency: 'renamed in 2.0: use concurrency.models',
+  defaultConcurrency: 'renamed in 2.0: use concurrency.default',
+  acquisitionTimeoutMs: 'renamed in 2.0: use concurrency.acquireTimeoutMs',
+  circuitFailureThreshold: 'renamed in 2.0: use recovery.circuitBreaker.failureThreshold',
+  circuitRecoveryTimeoutMs: 'renamed in 2.0: use recovery.circuitBreaker.cooldownMs',
+  halfOpenSuccessThreshold: 'removed in 2.0: the circuit breaker closes after one successful probe; delete the key',
+  resourcePressureMaxHeapPercent: 'removed in 2.0; delete the key (bound the work with budgets.* and concurrency.global)',
+  contextMaxTokens: 'removed in 2.0: context overflow is detected from the provider\'s own error and compacted; delete the key',
+  missionLoop: 'removed in 2.0: the mission journal and todo.md are always kept under missionDirectory; delete the key',
+}
+
 function toConfigIssues(error: z.ZodError, input: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.message.startsWith(KEYS_PREFIX) ? issue.message.slice(KEYS_PREFIX.length).split(', ') : []
       for (const key of issue.keys) {
-        const suggestion = suggest(key, keys)
+        const path = formatPath([...issue.path, key])
+        const removed = REMOVED_KEYS[path]
+        const suggestion = didYouMean(key, keys)
         issues.push({
-          path: formatPath([...issue.path, key]),
+          path,
           value: valueAt(input, [...issue.path, key]),
-          expected: `no such key; valid keys: ${keys.join(', ')}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`,
+          expected:
+            removed ?? `no such key; valid keys: ${keys.join(', ')}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`,
         })
       }
     } else {

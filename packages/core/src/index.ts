@@ -83,4 +83,8 @@ export type { TaskArchiveOptions, TaskFilter, TaskStore, TaskStoreOptions, TaskS
 export { AGENT_NAMES, MAX_DURATION_MS, agentOverrideSchema, defaultConfig, mergeConfigLayers, orchestratorConfigSchema, parseConfig, resolveConfig } from './config'
 export type { AgentName, AgentOverride, ConfigIssue, ConfigLayer, OrchestratorConfig, OrchestratorConfigInput, ParseConfigOptions } from './config'
 export { configJsonSchema } from './config-json-schema'
+export { didYouMean, editDistance } from './did-you-mean'
+export { formatDuration } from './format-duration'
+export type { FormatDurationOptions } from './format-duration'
+export { truncateText } from './truncate-text'
 export { missionEngineSettings } from './mission-engine-settings'

@@ -1,4 +1,4 @@
-import { errorMessage, OrchestratorError } from '@opencode-orchestrator/core'
+import { errorMessage, formatDuration, OrchestratorError } from '@opencode-orchestrator/core'
 import type {
   BudgetName,
   Clock,
@@ -33,10 +33,12 @@ export interface CreateNotifierOptions {
   logger: Logger
   /** Minimum ms between two progress notices of one mission (config `notifications.progressIntervalMs`). Default 3000. */
   progressIntervalMs?: number
-  /** Sends the OS notification on mission end. Required for `os: true` to have an effect. */
+  /**
+   * Sends an OS notification when a mission ends. Given by a host that has a
+   * desktop to notify; without it only toasts are shown. (The OpenCode plugin
+   * gives none: OpenCode shows the toasts.)
+   */
   osNotifier?: OsNotifier
-  /** Also notify the OS when a mission ends (config `notifications.os`). Default false. */
-  os?: boolean
   /** Recovery attempts allowed per session, shown as `attempt 2/3` (config `recovery.maxAttemptsPerSession`). */
   recoveryMaxAttempts?: number
   /** How long terminal notices stay on screen, in ms. Default 10_000. */
@@ -75,16 +77,6 @@ interface MissionEntry {
   lastRecoveryAt?: number
 }
 
-function duration(ms: number): string {
-  const totalSeconds = Math.max(0, Math.round(ms / 1000))
-  const hours = Math.floor(totalSeconds / 3600)
-  const minutes = Math.floor((totalSeconds % 3600) / 60)
-  const secondsLeft = totalSeconds % 60
-  if (hours > 0) return `${hours}h ${minutes}m`
-  if (minutes > 0) return `${minutes}m ${secondsLeft}s`
-  return `${secondsLeft}s`
-}
-
 /**
  * Turns core events into a few short notices: one throttled progress line per mission
  * (leading + trailing edge, so the latest state is always shown), one notice when a mission
@@ -106,12 +98,6 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     })
   }
   const terminalDurationMs = options.terminalDurationMs ?? 10_000
-  const osEnabled = options.os ?? false
-  if (osEnabled && options.osNotifier === undefined) {
-    logger.log('warn', 'OS notifications are enabled but the host gave no OS notifier; only toasts will be shown', {
-      field: 'notifications.os',
-    })
-  }
 
   const missions = new Map<string, MissionEntry>()
   const ended = new Set<string>()
@@ -183,7 +169,7 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     }
     for (const [sessionId, owner] of sessionMission) if (owner === missionId) sessionMission.delete(sessionId)
     send({ ...notice, title, durationMs: terminalDurationMs }, { missionId, notice: 'terminal' })
-    if (osEnabled && options.osNotifier !== undefined) {
+    if (options.osNotifier !== undefined) {
       const osNotifier = options.osNotifier
       try {
         osNotifier.notify(title, osMessage).catch((error: unknown) => {
@@ -283,7 +269,7 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     bus.on('mission-seal', ({ missionId, todos }) => {
       const entry = missions.get(missionId)
       const verified = todos.filter((todo) => todo.status === 'done').length
-      const took = entry?.startedAt === undefined ? '' : ` in ${duration(clock.now() - entry.startedAt)}`
+      const took = entry?.startedAt === undefined ? '' : ` in ${formatDuration(clock.now() - entry.startedAt, { smallest: 's' })}`
       const message =
         verified === 0 ? `Mission complete${took}.` : `All ${verified} todo${verified === 1 ? '' : 's'} verified${took}.`
       finish(missionId, { title: 'Mission sealed', message, variant: 'success' }, message)

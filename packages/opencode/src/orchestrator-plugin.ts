@@ -277,7 +277,6 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       logger,
       toast: (toast) => host.toast(toast),
       progressIntervalMs: config.notifications.progressIntervalMs,
-      os: config.notifications.os,
       recoveryMaxAttempts: config.recovery.maxAttemptsPerSession,
     })
     // Every mission leaves missions/<id>/events.jsonl, and at its end timeline.json + report.html (fire and forget).

@@ -1,0 +1,11 @@
+/**
+ * Collapses whitespace and cuts `text` to at most `limit` characters, ending
+ * with `…` when something was cut — for notices, prompts, tooltips and
+ * journals that have no room for stack traces or multi-line bodies.
+ */
+export function truncateText(text: string, limit: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  if (flat.length <= limit) return flat
+  if (limit <= 1) return '…'.slice(0, Math.max(0, limit))
+  return `${flat.slice(0, limit - 1).trimEnd()}…`
+}
