@@ -66,7 +66,7 @@ describe('state files on a real OpenCode server', () => {
       },
     })
     const rootSessionId = await startTask(server, `${marker}: greeting`)
-    await until(context(), () => journalOf(server.directory, rootSessionId)?.tasks.some((task) => task.agent === 'worker' && task.status === 'running') === true, 30_000, 'the Worker runs')
+    await until(context(), () => journalOf(server.directory, rootSessionId)?.tasks.some((task) => task.agent === 'worker' && task.status === 'running') === true, 60_000, 'the Worker runs')
     const missionId = journalOf(server.directory, rootSessionId)!.id
     journalFile = join(server.directory, FOLDER, 'missions', `${missionId}.json`)
     const lastSaved = readFileSync(journalFile, 'utf8')
@@ -74,7 +74,7 @@ describe('state files on a real OpenCode server', () => {
     rmSync(journalFile)
     mkdirSync(journalFile)
 
-    const notice = await waitForToastMatching(context(), (toast) => toast.title === `Mission ${missionId} paused`, 'the pause notice', 30_000)
+    const notice = await waitForToastMatching(context(), (toast) => toast.title === `Mission ${missionId} paused`, 'the pause notice', 60_000)
     expect(notice.variant).toBe('error')
     expect(notice.message).toContain('its journal could not be saved')
     expect(notice.message).toContain(`missions/${missionId}.json`)
@@ -122,7 +122,7 @@ describe('state files on a real OpenCode server', () => {
       turn: (kind) => (kind === 'task' ? { toolCalls: [delegateCall('planner', 'plan', `Write the plan. ${marker}`)] } : { text: 'The plan failed; stopping.' }),
     })
     rootSessionId = await startTask(server, `${marker}: farewell`)
-    await until(context(), () => requestsOf(model, `planner:${marker}`).some((request) => request.summary?.lastRole === 'tool'), 30_000, 'the Planner got its tool result')
+    await until(context(), () => requestsOf(model, `planner:${marker}`).some((request) => request.summary?.lastRole === 'tool'), 60_000, 'the Planner got its tool result')
     const [result] = requestsOf(model, `planner:${marker}`).find((request) => request.summary?.lastRole === 'tool')!.summary!.toolResults
     expect(result?.content).toContain('is a symbolic link to')
     expect(result?.content).toContain(elsewhere)

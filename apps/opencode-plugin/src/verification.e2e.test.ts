@@ -71,7 +71,7 @@ async function settledToolParts(sessionID: string, count: number) {
   await until(
     context(),
     async () => (await toolParts(sessionID)).filter((part) => part.state.status === 'completed' || part.state.status === 'error').length >= count,
-    30_000,
+    60_000,
     `${count} settled tool calls in ${sessionID}`,
   )
   return toolParts(sessionID)
@@ -126,7 +126,7 @@ describe.concurrent('verification has one writer, on a real OpenCode server', ()
       },
     })
     rootSessionId = await startTask(server, `${marker}: slugify`)
-    await until(context(), () => sessionOf(rootSessionId, 'worker') !== undefined, 30_000, 'the Worker started')
+    await until(context(), () => sessionOf(rootSessionId, 'worker') !== undefined, 60_000, 'the Worker started')
     const parts = await settledToolParts(sessionOf(rootSessionId, 'worker')!, 5)
 
     // Every way to todo.md is refused by OpenCode itself; the same Worker may still write project files.
