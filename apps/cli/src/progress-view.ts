@@ -1,20 +1,9 @@
+import { formatDuration } from '@opencode-orchestrator/core'
 import type { Colors } from 'picocolors/types'
 import type { ProgressSnapshot, RunEvent, RunFiles } from './run-event'
 
 /** Text styling; `createColors(false)` from picocolors gives plain text. */
 export type Palette = Pick<Colors, 'bold' | 'dim' | 'green' | 'yellow' | 'red' | 'cyan' | 'magenta'>
-
-/** `850 ms`, `12.4 s`, `3 m 05 s`, `1 h 02 m`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
-  const totalSeconds = Math.floor(ms / 1000)
-  const hours = Math.floor(totalSeconds / 3600)
-  const minutes = Math.floor((totalSeconds % 3600) / 60)
-  const seconds = totalSeconds % 60
-  if (hours > 0) return `${hours} h ${String(minutes).padStart(2, '0')} m`
-  return `${minutes} m ${String(seconds).padStart(2, '0')} s`
-}
 
 /** `950`, `12.3k`, `4.1M`. */
 export function formatTokens(tokens: number): string {

@@ -1,6 +1,5 @@
-import { isMissionFinal } from '@opencode-orchestrator/core'
+import { formatDuration, isMissionFinal, truncateText } from '@opencode-orchestrator/core'
 import type { HostMessage, HostToolCall, MissionRecord, MissionSession, MissionState, Task } from '@opencode-orchestrator/core'
-import { formatDuration } from './format-duration'
 import type { MissionEventLogEntry } from './mission-event-log-entry'
 import {
   MISSION_TIMELINE_VERSION,
@@ -12,7 +11,6 @@ import {
   type TimelineTask,
   type TimelineTodo,
 } from './mission-timeline'
-import { shortenText } from './shorten-text'
 
 export interface BuildMissionTimelineOptions {
   /** The mission as journaled (or a snapshot from the engine). */
@@ -149,7 +147,7 @@ export function buildMissionTimeline({ mission, messages, events, generatedAt }:
           ...(task.startedAt !== undefined ? { startedAt: task.startedAt } : {}),
           ...(task.endedAt !== undefined ? { endedAt: task.endedAt } : {}),
           ...(task.error ? { error: `${task.error.code}: ${task.error.message}` } : {}),
-          ...(task.result ? { result: shortenText(task.result, RESULT_LIMIT) } : {}),
+          ...(task.result ? { result: truncateText(task.result, RESULT_LIMIT) } : {}),
         }),
       ),
     lanes: finishedLanes,
@@ -182,7 +180,7 @@ export function agentLabel(agent: string): string {
 }
 
 function laneLabel(session: MissionSession, task: Task | undefined): string {
-  if (task) return `${agentLabel(session.agent)} · ${shortenText(task.title, 120)}`
+  if (task) return `${agentLabel(session.agent)} · ${truncateText(task.title, 120)}`
   if (session.depth === 0) return agentLabel(session.agent)
   return `${agentLabel(session.agent)} · ${session.sessionId}`
 }
@@ -260,8 +258,8 @@ function taskSpan(task: Task): DraftSpan {
 
 /** Keeps line breaks (tooltips show them) but bounds each part and the whole. */
 function shortenDetail(text: string): string {
-  const lines = text.split('\n').map((line) => shortenText(line, DETAIL_LIMIT))
-  return shortenText(lines.join('\u2028'), DETAIL_LIMIT * 2).replaceAll('\u2028', '\n')
+  const lines = text.split('\n').map((line) => truncateText(line, DETAIL_LIMIT))
+  return truncateText(lines.join('\u2028'), DETAIL_LIMIT * 2).replaceAll('\u2028', '\n')
 }
 
 function hostErrorText(error: { name: string; data?: Readonly<Record<string, unknown>> }): string {

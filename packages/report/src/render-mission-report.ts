@@ -1,10 +1,10 @@
+import { formatDuration, truncateText } from '@opencode-orchestrator/core'
 import { escapeHtml } from './escape-html'
-import { formatDuration, formatOffset } from './format-duration'
+import { formatOffset } from './format-duration'
 import { formatInteger } from './format-integer'
 import type { MissionTimeline, TimelineMarkerKind, TimelineTask, TimelineTodo } from './mission-timeline'
 import { REPORT_STYLES } from './report-styles'
 import { markerShape, renderTimelineSvg } from './render-timeline-svg'
-import { shortenText } from './shorten-text'
 
 /** Options of {@link renderMissionReport}. */
 export interface RenderMissionReportOptions {
@@ -44,7 +44,7 @@ const MARKER_LEGEND: ReadonlyArray<{ kind: TimelineMarkerKind; text: string }> =
  */
 export function renderMissionReport(timeline: MissionTimeline, options: RenderMissionReportOptions = {}): string {
   const { mission } = timeline
-  const title = `Mission report · ${shortenText(mission.goal, 80) || mission.id}`
+  const title = `Mission report · ${truncateText(mission.goal, 80) || mission.id}`
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -77,7 +77,7 @@ export function renderMissionReport(timeline: MissionTimeline, options: RenderMi
 
 function renderHeader({ mission }: MissionTimeline): string {
   const goal = mission.goal.trim() || '(no goal recorded)'
-  const shortGoal = shortenText(goal, 300)
+  const shortGoal = truncateText(goal, 300)
   return [
     '<header class="hero">',
     '<p class="eyebrow">OpenCode Orchestrator · mission report</p>',
@@ -85,7 +85,7 @@ function renderHeader({ mission }: MissionTimeline): string {
     shortGoal !== goal.replace(/\s+/g, ' ') ? `<details class="full-goal"><summary>Full goal</summary><pre>${escapeHtml(goal)}</pre></details>` : '',
     '<p class="outcome">',
     `<span class="state state-${mission.state}">${STATE_TEXT[mission.state]}</span>`,
-    mission.endReason ? `<span class="end-reason">${escapeHtml(shortenText(mission.endReason, 240))}</span>` : '',
+    mission.endReason ? `<span class="end-reason">${escapeHtml(truncateText(mission.endReason, 240))}</span>` : '',
     '</p>',
     '</header>',
   ].join('')
@@ -229,7 +229,7 @@ function renderNotes({ notes }: MissionTimeline): string {
 function fold(text: string): string {
   const trimmed = text.trim()
   if (trimmed.length <= FOLD_LIMIT) return `<span class="text">${escapeHtml(trimmed)}</span>`
-  return `<details class="fold"><summary>${escapeHtml(shortenText(trimmed, 160))}</summary><div class="text">${escapeHtml(trimmed)}</div></details>`
+  return `<details class="fold"><summary>${escapeHtml(truncateText(trimmed, 160))}</summary><div class="text">${escapeHtml(trimmed)}</div></details>`
 }
 
 /** `2026-11-25 20:40:12 UTC`: the report has no script, so it cannot know the reader's time zone. */
