@@ -169,7 +169,7 @@ const docsCacheSchema = strictObject({
 })
 
 const notificationsSchema = strictObject({
-  progressIntervalMs: count(0).default(3000).describe('Least time between two progress notices, in ms.'),
+  progressIntervalMs: count(0).default(3000).describe('Longest a change waits to be shown as a progress notice while events keep coming (a quiet 250 ms shows it sooner), in ms.'),
   os: z.boolean().default(false).describe('Also show operating-system notifications.'),
 })
 
