@@ -112,8 +112,8 @@ describe('buildMissionTimeline', () => {
     const timeline = buildMissionTimeline({ ...input, events: [...input.events, foreign] })
     expect(timeline.markers.map((marker) => [marker.kind, marker.sessionId ?? null, marker.label])).toEqual([
       ['mission-wake', 'ses_root', 'Wake: 1 task reported back'],
-      ['recovery-start', 'ses_w1', 'Recovery: rate-limit → wait (attempt 1)'],
-      ['recovery-end', 'ses_w1', 'Recovered from rate-limit'],
+      ['recovery-start', 'ses_w1', 'Rate limited — OpenCode retries in 8 s (OpenCode retry 1)'],
+      ['recovery-end', 'ses_w1', 'Recovered: rate limited'],
       ['mission-wake', 'ses_root', 'Wake: 2 tasks reported back'],
       ['mission-continue', 'ses_root', 'Continuation #1'],
       ['mission-wake', 'ses_root', 'Wake: 1 task reported back'],

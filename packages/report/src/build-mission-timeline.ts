@@ -1,4 +1,4 @@
-import { isMissionFinal } from '@opencode-orchestrator/core'
+import { describeRecoveryEnd, describeRecoveryStart, isMissionFinal } from '@opencode-orchestrator/core'
 import type { HostMessage, HostToolCall, MissionRecord, MissionSession, MissionState, Task } from '@opencode-orchestrator/core'
 import { formatDuration } from './format-duration'
 import type { MissionEventLogEntry } from './mission-event-log-entry'
@@ -279,7 +279,7 @@ function markersFrom(events: readonly MissionEventLogEntry[], mission: Readonly<
           kind: 'recovery-start',
           at: entry.at,
           sessionId: entry.sessionId,
-          label: `Recovery: ${entry.kind} → ${entry.action} (attempt ${entry.attempt})`,
+          label: describeRecoveryStart({ sessionId: entry.sessionId, kind: entry.kind, action: entry.action, reason: '', attempt: entry.attempt, ...(entry.delayMs !== undefined ? { delayMs: entry.delayMs } : {}) }),
           detail: shortenDetail(
             `${sessionLabel(entry.sessionId)}\n${entry.reason}${entry.delayMs !== undefined ? `\nwaiting ${formatDuration(entry.delayMs)}` : ''}`,
           ),
@@ -290,7 +290,7 @@ function markersFrom(events: readonly MissionEventLogEntry[], mission: Readonly<
           kind: 'recovery-end',
           at: entry.at,
           sessionId: entry.sessionId,
-          label: entry.outcome === 'recovered' ? `Recovered from ${entry.kind}` : entry.outcome === 'gave-up' ? `Recovery gave up (${entry.kind})` : `Recovery skipped (${entry.kind})`,
+          label: describeRecoveryEnd(entry),
           detail: shortenDetail(`${sessionLabel(entry.sessionId)}\n${entry.reason}`),
         })
         break
