@@ -607,6 +607,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         runningTasks: live.filter((task) => task.status === 'running').length,
         queuedTasks: live.filter((task) => task.status === 'queued').length,
         runningBackground: options.backgroundCount?.(record.id) ?? 0,
+        endedTasks: record.tasks.length - live.length,
         rootBusy: false,
       },
       recent: { userMessage: runtime.userMessage, cancelled: false },
