@@ -54,6 +54,8 @@ export type OrchestratorEvents = {
     reason: string
     attempt: number
     delayMs?: number
+    /** Provider of the failing session's model, when known (named in the notice). */
+    providerId?: string
   }
   'recovery-end': {
     missionId?: string

@@ -301,7 +301,7 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
       if (missionId !== undefined && entry === undefined) return
       entry?.progress.recoveryStart(event.sessionId)
       const text = describeRecoveryStart(event, {
-        providerId: entry?.progress.providerOf(event.sessionId),
+        providerId: event.providerId ?? entry?.progress.providerOf(event.sessionId),
         maxAttempts: options.recoveryMaxAttempts,
       })
       recoveryNotice(missionId, text, event.kind === 'auth' ? 'error' : 'warning')

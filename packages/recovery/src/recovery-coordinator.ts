@@ -208,6 +208,7 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
       reason: details.reason,
       attempt: details.attempt,
       ...(details.delayMs === undefined ? {} : { delayMs: details.delayMs }),
+      ...(state.model === undefined ? {} : { providerId: state.model.providerId }),
     })
   }
 
