@@ -119,6 +119,7 @@ describe.concurrent('continuation on a real OpenCode server', () => {
     const rootSessionId = await startTask(server, `${marker}: build the thing`)
 
     const record = await waitForFinalJournal(context(), rootSessionId)
+    console.info(`[stagnation ${key}] ${record.counters.iterations} continuations, turns ${JSON.stringify(commander.turns)}, end: ${record.end?.reason}`)
     expect(record.state).toBe('stopped')
     expect(record.end?.reason).toBe(`stopped: no todo progress in ${STAGNATION_TURNS} turns (t1 still open)`)
     expect(record.end?.budget).toBeUndefined()
@@ -126,6 +127,7 @@ describe.concurrent('continuation on a real OpenCode server', () => {
     expect(record.counters.iterations).toBe(STAGNATION_TURNS)
     expect(commander.turns).toEqual(['task', 'wake', ...Array<string>(STAGNATION_TURNS).fill('continuation')])
     const notice = await stopNotice(marker, record.end!.reason)
+    console.info(`[stagnation ${key}] stop notice: ${JSON.stringify(notice.message)}; session texts: ${JSON.stringify((await sessionTexts(rootSessionId)).filter((text) => text.startsWith('[orchestrator] Mission')))}`)
     // The notice says where the report is.
     expect(notice.message).toContain(`Report: ${reportPath(record.id)}`)
     // The stop is written into the Commander's session too (a note, no model call).

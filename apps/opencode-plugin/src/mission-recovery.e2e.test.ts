@@ -115,11 +115,12 @@ describe.concurrent('recovery inside a mission on a real OpenCode server', () =>
 
     // Every word true: the notice says OpenCode compacts (it does, at once), not "retrying in 30 s (attempt 0/3)".
     const overflowNotices = recoveryToasts().filter((toast) => toast.message.startsWith('Context window full'))
+    const log = recoveryLog(record.id)
     console.info(`[overflow] recovery notices: ${JSON.stringify(overflowNotices.map((toast) => toast.message))}`)
+    console.info(`[overflow] episodes: ${JSON.stringify(log.map((entry) => `${entry.type}:${entry.action ?? entry.outcome} ${entry.at - resumed.endedAt!} ms after the resumed answer ended`))}`)
     expect(overflowNotices.map((toast) => toast.message)).toContain('Context window full — OpenCode is compacting the session; the work resumes after it')
     expect(overflowNotices.some((toast) => /retrying in|attempt 0/.test(toast.message))).toBe(false)
     // The episode ended when the session was busy again after the compaction, before the resumed answer finished.
-    const log = recoveryLog(record.id)
     expect(log.map((entry) => `${entry.type}:${entry.kind}:${entry.action ?? entry.outcome}`)).toEqual(['recovery-start:context-overflow:host-compaction', 'recovery-end:context-overflow:recovered'])
     expect(log[1]!.at).toBeLessThan(resumed.endedAt!)
   })
@@ -147,11 +148,12 @@ describe.concurrent('recovery inside a mission on a real OpenCode server', () =>
     // Each OpenCode retry is one recovery episode, ended by the busy that follows it (retry → busy),
     // not by the end of the turn: both ended before the answer after them was finished.
     const log = recoveryLog(record.id)
-    expect(log.map((entry) => `${entry.type}:${entry.action ?? entry.outcome}`)).toEqual(['recovery-start:host-retry', 'recovery-end:recovered', 'recovery-start:host-retry', 'recovery-end:recovered'])
     const answer = requestsOf(model, `worker:${marker}`)[2]!
-    expect(log[3]!.at).toBeLessThan(answer.endedAt!)
     const notices = recoveryToasts().filter((toast) => toast.message.startsWith('Rate limited'))
     console.info(`[429] recovery notices: ${JSON.stringify(notices.map((toast) => toast.message))}`)
+    console.info(`[429] episodes: ${JSON.stringify(log.map((entry) => `${entry.type}:${entry.action ?? entry.outcome} ${entry.at - answer.endedAt!} ms after the answer ended`))}`)
+    expect(log.map((entry) => `${entry.type}:${entry.action ?? entry.outcome}`)).toEqual(['recovery-start:host-retry', 'recovery-end:recovered', 'recovery-start:host-retry', 'recovery-end:recovered'])
+    expect(log[3]!.at).toBeLessThan(answer.endedAt!)
     expect(notices.length).toBeGreaterThan(0)
     for (const notice of notices) expect(notice.message).toMatch(/^Rate limited by fake — OpenCode retries (now|in [\d.]+ s) \(OpenCode retry [12]\)$/)
   })
@@ -201,18 +203,19 @@ describe.concurrent('recovery inside a mission on a real OpenCode server', () =>
     // The user sees the reason.
     const notice = await waitForToastMatching(context(), (toast) => toast.title.startsWith('Mission failed') && toast.message.includes('rejected the API key (401)'), 'the failure notice')
     expect(notice.variant).toBe('error')
+    console.info(`[401] failure notice: ${JSON.stringify(notice.message)}`)
     // …and where the report is; the file is there.
     expect(notice.message).toContain(`Report: ${missionFolder(record.id)}/report.html`)
     await until(context(), () => existsSync(join(server.directory, missionFolder(record.id), 'report.html')), 10_000, 'the report named in the notice')
     // The 401 notice names no attempt (none was made) and the note has one period, not "sk-test..".
     const authNotices = recoveryToasts().filter((toast) => toast.message.startsWith('Authentication failed'))
-    console.info(`[401] notices: ${JSON.stringify(authNotices.map((toast) => toast.message))}`)
-    expect(authNotices.length).toBeGreaterThan(0)
-    for (const authNotice of authNotices) expect(authNotice.message).not.toMatch(/attempt/)
     const rootMessages = (await server.client.session.messages({ sessionID: rootSessionId })).data ?? []
     const note = rootMessages.flatMap((message) => message.parts).find((part) => part.type === 'text' && part.text.includes(`Task ${worker.id}`))
     const noteText = note?.type === 'text' ? note.text : ''
+    console.info(`[401] notices: ${JSON.stringify(authNotices.map((toast) => toast.message))}`)
     console.info(`[401] note: ${JSON.stringify(noteText)}`)
+    expect(authNotices.length).toBeGreaterThan(0)
+    for (const authNotice of authNotices) expect(authNotice.message).not.toMatch(/attempt/)
     expect(noteText).toContain('failed: Incorrect API key provided: sk-test.\n')
     expect(noteText).not.toContain('..')
 
