@@ -81,7 +81,8 @@ describe('orchestrator run, then Ctrl-C', () => {
     const lines = parseJsonLines(cli.stdout())
     const end = lines.at(-1)!
     expect(end).toMatchObject({ type: 'mission-end', state: 'stopped', exitCode: 130 })
-    expect(String(end.reason)).toContain('/stop')
+    // Ctrl-C is named as such, not as the /stop command the CLI sends for it.
+    expect(end.reason).toBe('stopped by the user: Ctrl-C in orchestrator run')
     expect(model.requests.filter((request) => request.rule === 'worker').every((request) => request.closedEarly === true || request.endedAt !== undefined)).toBe(true)
 
     // Nothing is left: not the server, not its children, not the background job.

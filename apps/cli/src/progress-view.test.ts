@@ -32,7 +32,7 @@ describe('progress view', () => {
   it('renders the live block: bar, workers, recoveries, elapsed time, tokens', () => {
     expect(renderProgressBlock(snapshot, { goal: 'Add slugify', colors: plain, barWidth: 6 }).split('\n')).toEqual([
       'orchestrator · Add slugify',
-      '  mission  mission_1 · working · 12.4 s',
+      '  mission  mission_1 · waiting for tasks · 12.4 s',
       '  todos    ██░░░░ 1/3 verified',
       '  workers  2 running · 1 queued  (also running: reviewer 1)',
       '  recovery 1 retrying now · 2 notices',
@@ -68,5 +68,16 @@ describe('progress view', () => {
     expect(stopped).toContain('■ Mission stopped after 9.0 s.')
     expect(stopped).toContain('Reason: no progress in 3 turns')
     expect(renderMissionEnd({ type: 'mission-end', missionId: 'm', state: 'failed', reason: '401', exitCode: 1, elapsedMs: 1, todos: { verified: 0, total: 0, failed: 0 }, tokens: 0 }, plain)).toContain('✖ Mission failed')
+  })
+
+  it('ends without saying the state twice, and never draws a cancelled task as failed', () => {
+    const end = renderMissionEnd(
+      { type: 'mission-end', missionId: 'm', state: 'stopped', reason: 'stopped: no todo progress in 3 turns (t1 still open)', exitCode: 3, elapsedMs: 12_000, todos: { verified: 0, total: 1, failed: 0 }, tokens: 10 },
+      plain,
+    )
+    expect(end).toContain('Reason: no todo progress in 3 turns (t1 still open)')
+    expect(end).not.toContain('stopped: stopped')
+    const line = renderEventLine({ type: 'task-end', taskId: 'task_2', agent: 'worker', title: 't2', status: 'cancelled', error: 'mission-ended: mission stopped by the user (/stop)' }, plain)
+    expect(line).toBe('■ worker task_2 t2 — cancelled: mission-ended: mission stopped by the user (/stop)')
   })
 })

@@ -25,7 +25,7 @@ End your turn with a short summary when:
 Otherwise keep the loop going. Messages to the user are short: what finished, what runs, what is next.
 
 # Mission state
-The latest <mission-step> block at the end is the live state (goal, todos, iteration, budgets). Trust it over older messages.`
+The latest <mission-step> block at the end is the live state (goal, todos, continuations used, budgets). Trust it over older messages.`
 
 /** Runs the mission loop in the user's session; delegates everything, edits nothing. */
 export const commanderAgent: AgentDefinition = {

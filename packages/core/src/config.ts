@@ -166,7 +166,7 @@ const docsCacheSchema = strictObject({
 })
 
 const notificationsSchema = strictObject({
-  progressIntervalMs: durationMs(0).default(3000).describe('Least time between two progress notices, in ms (at most one year).'),
+  progressIntervalMs: durationMs(0).default(3000).describe('Longest a change waits to be shown as a progress notice while events keep coming (a quiet 250 ms shows it sooner), in ms (at most one year).'),
 })
 
 const agentsSchema = strictObject({

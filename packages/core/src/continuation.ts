@@ -31,6 +31,8 @@ export interface ContinuationInput {
     runningTasks: number
     queuedTasks: number
     runningBackground: number
+    /** Delegated tasks that have ended (any outcome); lets the reason tell "no plan yet" from "work done without a plan". Default 0. */
+    endedTasks?: number
     /** The root session is in a turn right now. */
     rootBusy: boolean
   }

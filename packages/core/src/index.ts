@@ -88,3 +88,28 @@ export { formatDuration } from './format-duration'
 export type { FormatDurationOptions } from './format-duration'
 export { truncateText } from './truncate-text'
 export { missionEngineSettings } from './mission-engine-settings'
+export {
+  describeContinuations,
+  describeEnd,
+  describeReportLocation,
+  describeState,
+  describeTally,
+  describeTaskStatus,
+  endReasonText,
+  tallyMission,
+  tallyTasks,
+  tallyTodos,
+} from './words/describe-mission'
+export type { MissionTally } from './words/describe-mission'
+export {
+  RECOVERY_ACTIONS,
+  describeDelay,
+  describeFatalTaskNote,
+  describeRecoveryEnd,
+  describeRecoveryGiveUp,
+  describeRecoveryStart,
+} from './words/describe-recovery'
+export type { RecoveryAction, RecoveryContext } from './words/describe-recovery'
+export { asSentence, plural } from './words/sentence'
+export { readableReason } from './words/readable-reason'
+export { TOAST_MESSAGE_LIMIT, truncateText } from './words/truncate-text'

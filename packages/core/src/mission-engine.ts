@@ -17,6 +17,7 @@ import type { Clock, IdGenerator, Logger, TimerHandle } from './ports'
 import { isTaskFinal, type Task, type TaskStatus } from './task'
 import { createUnlimitedDispatcher, type DispatchLease, type DispatchTicket, type TaskDispatcher } from './task-dispatcher'
 import type { Todo } from './todo'
+import { describeEnd } from './words/describe-mission'
 
 /** Loop settings of the mission engine. */
 export interface ContinuationSettings {
@@ -84,6 +85,8 @@ export interface StopMissionOptions {
   /** `failed` for fatal errors; default `stopped`. */
   outcome?: 'stopped' | 'failed'
   budget?: BudgetName
+  /** Who stopped it: `user` (a command, Esc; the default) or `orchestrator` (its own rule, e.g. a loop breaker). Carried on `mission-stop`. */
+  by?: 'user' | 'orchestrator'
   /**
    * The session whose error ends the mission (e.g. a Worker whose provider rejected the API key):
    * its task is recorded as failed with this error, not as cancelled by the stop.
@@ -177,6 +180,12 @@ interface MissionRuntime {
   /** Set by `pauseMission`: nothing moves the mission on until it is resumed. */
   heldReason?: string
   lastEvaluatedTurnId?: string
+  /**
+   * What the root's latest turn answered. Only a turn that answered a continuation counts toward
+   * stagnation: a turn answering a wake or the user's `/task` was not the loop asking for progress,
+   * and whether the wake's news landed in that turn or the one before depended on the model's speed.
+   */
+  rootTurnAnswers?: 'continuation' | 'other'
   /** Settles once the aborts sent by a stop have been answered. */
   abortsDone?: Promise<void>
   /** Sessions the host deleted: a stop does not abort them (the host would only answer "no such session"). */
@@ -387,7 +396,10 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     const entry = track(runtime, sessionId)
     entry.activity++
     entry.promptInFlight = true
-    if (sessionId === runtime.record.rootSessionId) runtime.syntheticRootMessages++
+    if (sessionId === runtime.record.rootSessionId) {
+      runtime.syntheticRootMessages++
+      runtime.rootTurnAnswers = 'other' // a continuation sets its own kind right after this
+    }
     const generation = runtime.record.generation
     background('prompt', { missionId: runtime.record.id, sessionId }, async () => {
       try {
@@ -607,6 +619,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         runningTasks: live.filter((task) => task.status === 'running').length,
         queuedTasks: live.filter((task) => task.status === 'queued').length,
         runningBackground: options.backgroundCount?.(record.id) ?? 0,
+        endedTasks: record.tasks.length - live.length,
         rootBusy: false,
       },
       recent: { userMessage: runtime.userMessage, cancelled: false },
@@ -621,8 +634,9 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     if (turnId !== undefined && turnId !== runtime.lastEvaluatedTurnId) {
       runtime.lastEvaluatedTurnId = turnId
       const key = progressKeyOf(record)
-      if (key === record.progressKey) record.counters.idleTurnsWithoutProgress++
-      else {
+      if (key === record.progressKey) {
+        if (runtime.rootTurnAnswers === 'continuation') record.counters.idleTurnsWithoutProgress++
+      } else {
         record.counters.idleTurnsWithoutProgress = 0
         record.progressKey = key
       }
@@ -639,6 +653,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         persist(runtime)
         bus.emit('mission-continue', { missionId: record.id, iteration: record.counters.iterations, reason: decision.reason })
         promptSession(runtime, record.rootSessionId, text, rootAgent)
+        runtime.rootTurnAnswers = 'continuation'
         return
       }
       case 'wait': {
@@ -660,9 +675,9 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         if (record.counters.iterations >= record.budgets.maxIterations) {
           // Like every other budget, the cap announces itself before the mission stops.
           bus.emit('budget-exceed', { missionId: record.id, budget: 'iterations', limit: record.budgets.maxIterations, value: record.counters.iterations })
-          return finish(runtime, 'stopped', decision.reason, 'iterations')
+          return finish(runtime, 'stopped', decision.reason, 'iterations', 'orchestrator')
         }
-        return finish(runtime, 'stopped', decision.reason)
+        return finish(runtime, 'stopped', decision.reason, undefined, 'orchestrator')
       }
     }
   }
@@ -712,7 +727,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
 
   // ------------------------------------------------------------ ending
 
-  const finish = (runtime: MissionRuntime, state: 'sealed' | 'stopped' | 'failed', reason: string, budget?: BudgetName) => {
+  const finish = (runtime: MissionRuntime, state: 'sealed' | 'stopped' | 'failed', reason: string, budget?: BudgetName, by: 'user' | 'orchestrator' = 'orchestrator') => {
     const { record } = runtime
     if (isMissionFinal(record.state)) return
     const previous = record.state
@@ -731,7 +746,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       if (task.sessionId) toAbort.push(task.sessionId)
       task.status = 'cancelled'
       task.endedAt = clock.now()
-      task.error = { code: 'mission-ended', message: `mission ${state}: ${reason}` }
+      task.error = { code: 'mission-ended', message: `mission ${describeEnd(state, reason)}` }
       runtime.tickets.get(task.id)?.cancel('mission ended')
       runtime.leases.get(task.id)?.release()
       bus.emit('task-end', { task: { ...task } })
@@ -748,7 +763,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     runtime.silentTasks.clear()
     bus.emit('mission-transition', { missionId: record.id, from: previous, to: state, reason })
     if (state === 'sealed') bus.emit('mission-seal', { missionId: record.id, todos: structuredClone(record.todos) })
-    else if (state === 'stopped') bus.emit('mission-stop', { missionId: record.id, reason, ...(budget ? { budget } : {}) })
+    else if (state === 'stopped') bus.emit('mission-stop', { missionId: record.id, reason, ...(budget ? { budget } : {}), by })
     else bus.emit('mission-fail', { missionId: record.id, reason })
     persist(runtime)
     settleWaiters()
@@ -827,6 +842,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
           if (runtime.syntheticRootMessages > 0) runtime.syntheticRootMessages--
           else if (!isMissionFinal(runtime.record.state)) {
             runtime.userMessage = true
+            runtime.rootTurnAnswers = 'other'
             // Journaled at once, so a restart does not forget that the user took over.
             runtime.record.pausedReason = 'you wrote to the mission session; it carries on once you resume it'
             persist(runtime)
@@ -912,7 +928,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     const detail = budget === 'wallTime' ? `the mission ran ${minutes(value)} (limit ${minutes(limit)})` : `${Number.isInteger(value) ? value : value.toFixed(4)} > ${limit}`
     const reason = `${BUDGET_TEXT[budget]} exhausted: ${detail}`
     bus.emit('budget-exceed', { missionId: runtime.record.id, budget, limit, value })
-    finish(runtime, 'stopped', reason, budget)
+    finish(runtime, 'stopped', reason, budget, 'orchestrator')
     return reason
   }
 
@@ -1025,7 +1041,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     const runtime = requireMission(missionId)
     if (isMissionFinal(runtime.record.state)) return
     if (stop.cause) failCause(runtime, stop.cause)
-    finish(runtime, stop.outcome ?? 'stopped', stop.reason, stop.budget)
+    finish(runtime, stop.outcome ?? 'stopped', stop.reason, stop.budget, stop.by ?? 'user')
     await runtime.abortsDone
   }
 
@@ -1128,7 +1144,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       }
       const { record } = runtime
       if (isMissionFinal(record.state)) {
-        throw new OrchestratorError({ code: 'mission-ended', message: `The mission has ended (${record.state}: ${record.end?.reason ?? ''}); no new work is accepted.`, details: { missionId: record.id } })
+        throw new OrchestratorError({ code: 'mission-ended', message: `The mission has ended (${describeEnd(record.state, record.end?.reason ?? '')}); no new work is accepted.`, details: { missionId: record.id } })
       }
       const parent = sessionOf(runtime, request.sessionId)
       const depth = (parent?.depth ?? 0) + 1

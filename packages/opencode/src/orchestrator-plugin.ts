@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { posix, resolve } from 'node:path'
 import type { Hooks, Plugin, PluginInput } from '@opencode-ai/plugin'
 import { DEFAULT_AGENTS, applyAgentOverrides, applyAgentsToOpencodeConfig, createMissionPrompts } from '@opencode-orchestrator/agents'
 import {
@@ -8,6 +8,9 @@ import {
   createRandomIds,
   createScheduler,
   createTaskStore,
+  describeEnd,
+  describeFatalTaskNote,
+  describeReportLocation,
   errorMessage,
   isMissionFinal,
   missionEngineSettings,
@@ -41,7 +44,7 @@ import {
   type ProcessIdentity,
 } from './node'
 import { createOpencodeHost } from './opencode-host'
-import { ORCHESTRATOR_COMMANDS, parseCommand } from './orchestrator-commands'
+import { ORCHESTRATOR_COMMANDS, commandText, parseCommand } from './orchestrator-commands'
 import { createOrchestratorTools } from './orchestrator-tools'
 
 /** Ports the plugin would otherwise take from the process; tests replace them. */
@@ -260,17 +263,15 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           .then(async () => {
             if (!task) return
             // The parent learns why at once; as a note without a reply, since nothing may call the model any more.
-            const text = [
-              `[orchestrator] Task ${task.id} (${task.agent}: ${task.title}) failed: ${cause.message ?? cause.kind}.`,
-              userMessage,
-              'The mission has failed: every other task was stopped and nothing more will run.',
-            ].join('\n\n')
+            const text = describeFatalTaskNote({ taskId: task.id, agent: task.agent, title: task.title, cause: cause.message ?? cause.kind, userMessage })
             const targets = [...new Set([task.parentSessionId, rootSessionId].filter((id): id is string => id !== undefined))]
             await Promise.all(targets.map((sessionId) => noteSession(sessionId, text)))
           })
           .catch((error: unknown) => logger.log('error', 'could not stop the mission after a fatal error', { missionId, error: errorMessage(error) }))
       },
     })
+    /** Where the report of a mission is written, relative to the project (what notices and the status text show). */
+    const reportPathOf = (missionId: string) => posix.join(config.missionDirectory.replaceAll('\\', '/'), 'missions', missionId, 'report.html')
     const notifier = createNotifier({
       bus,
       clock,
@@ -278,6 +279,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       toast: (toast) => host.toast(toast),
       progressIntervalMs: config.notifications.progressIntervalMs,
       recoveryMaxAttempts: config.recovery.maxAttemptsPerSession,
+      reportPathOf,
     })
     // Every mission leaves missions/<id>/events.jsonl, and at its end timeline.json + report.html (fire and forget).
     const missionEvents = createMissionEventLog({ bus, storage, clock, logger, missionOfSession: (sessionId) => engine.missionStateOf(sessionId)?.missionId })
@@ -290,6 +292,15 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     bus.on('mission-stop', endBackground)
     bus.on('mission-fail', endBackground)
     bus.on('mission-seal', endBackground)
+    // A stop the orchestrator decided (stagnation, the iteration cap, a budget) is written into the
+    // Commander's session too, so the transcript says why the mission ended; no model call (noReply).
+    bus.on('mission-stop', ({ missionId, reason, by }) => {
+      if (by !== 'orchestrator') return
+      const rootSessionId = engine.getMission(missionId)?.rootSessionId
+      if (rootSessionId === undefined) return
+      const text = `[orchestrator] Mission ${describeEnd('stopped', reason)}\n${describeReportLocation(reportPathOf(missionId), true)}`
+      void noteSession(rootSessionId, text).catch((error: unknown) => logger.log('warn', 'could not write the stop into the mission session (was it deleted?)', { missionId, error: errorMessage(error) }))
+    })
     bus.on('mission-start', ({ missionId, goal }) => logger.log('info', 'mission started', { missionId, goal }))
     bus.on('mission-transition', (event) => logger.log('info', 'mission transition', { ...event }))
 
@@ -328,14 +339,14 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
               engine.resumeMission(mission.id)
               return handled(`Mission ${mission.id} resumed.`, 'info')
             }
-            return handled('Usage: /task <what to build>, e.g. /task "Add a slugify module with tests".', 'warning')
+            return handled(`Usage: ${commandText('task')} <what to build>, e.g. ${commandText('task')} "Add a slugify module with tests".`, 'warning')
           }
-          if (active) return handled(`A mission is already running in this session (${mission.id}): /status shows it, /stop ends it.`, 'warning')
+          if (active) return handled(`A mission is already running in this session (${mission.id}): ${commandText('status')} shows it, ${commandText('stop')} ends it.`, 'warning')
           engine.startMission({ rootSessionId: sessionId, goal: command.goal, expectUserMessage: true })
           return undefined
         }
         case 'status': {
-          const text = statusText(mission, mission ? background.list({ missionId: mission.id }) : [])
+          const text = statusText(mission, mission ? background.list({ missionId: mission.id }) : [], mission ? { reportPath: reportPathOf(mission.id) } : {})
           await host.toast({ title: 'Orchestrator', message: text.slice(0, 400), variant: 'info', durationMs: 10_000 })
           throw new CommandHandledSignal(text)
         }
@@ -344,7 +355,8 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
             await host.toast({ title: 'Orchestrator', message: 'No mission is running in this session.', variant: 'info' })
             throw new CommandHandledSignal('No mission is running in this session.')
           }
-          await Promise.all([engine.stopMission(mission.id, { reason: `stopped by the user (/${command.via})` }), background.killMission(mission.id)])
+          const reason = command.note === undefined ? `stopped by the user (${commandText(command.via)})` : `stopped by the user: ${command.note}`
+          await Promise.all([engine.stopMission(mission.id, { reason }), background.killMission(mission.id)])
           throw new CommandHandledSignal(`Mission ${mission.id} stopped: every child session aborted and background commands killed.`)
         }
       }
@@ -379,7 +391,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         const mission = engine.missionStateOf(toolInput.sessionID)
         if (!mission) return
         if (isMissionFinal(mission.state)) {
-          throw new Error(`The mission has ended (${mission.state}: ${mission.endReason ?? ''}). Stop working and end your turn.`)
+          throw new Error(`The mission has ended (${describeEnd(mission.state, mission.endReason ?? '')}). Stop working and end your turn.`)
         }
         if (mission.heldReason !== undefined) throw new Error(`The mission is ${mission.heldReason}. Stop working and end your turn.`)
         const verdict = loopBreaker.check(toolInput.sessionID, toolInput.tool, output.args)
@@ -391,7 +403,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         if (verdict.type === 'stop') {
           const task = role.taskId ? engine.getTask(role.taskId) : undefined
           if (task) await engine.cancelTask(task.id, `stopped by the loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row`)
-          else await engine.stopMission(mission.missionId, { reason: `the Commander repeated the same ${toolInput.tool} call ${verdict.repeats} times in a row` })
+          else await engine.stopMission(mission.missionId, { reason: `the Commander repeated the same ${toolInput.tool} call ${verdict.repeats} times in a row`, by: 'orchestrator' })
           throw new Error('Loop breaker: stopped after repeating the same call. End your turn.')
         }
       },

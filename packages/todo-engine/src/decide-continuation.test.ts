@@ -47,12 +47,17 @@ describe('decideContinuation', () => {
     const todos = [todo('t1', 'done'), todo('t2', 'pending'), todo('t3', 'pending', { dependsOn: ['t4'] }), todo('t4', 'failed'), todo('t5', 'in_progress')]
     expect(decideContinuation(input({ todos }))).toEqual({
       type: 'continue',
-      reason: 'continuing (4/20): t2 ready; t5 in progress; t4 failed — retry or replan; t3 waiting on dependencies',
+      reason: 'continuing (4/20): t2 ready; t5 marked in progress, but nothing runs for it — check its result, then mark it done for the Reviewer or delegate it again; t4 failed — retry or replan; t3 waiting on dependencies',
     })
   })
 
   it('continues to get a plan when there are no todos yet', () => {
     expect(decideContinuation(input({ todos: [], state: 'planning' }))).toEqual({ type: 'continue', reason: 'continuing (4/20): no todos yet — the plan is missing' })
+    // After a fan-out without a plan the work is not "missing": the reason says tasks ended without a todo list.
+    expect(decideContinuation(input({ todos: [], state: 'planning', activity: { runningTasks: 0, queuedTasks: 0, runningBackground: 0, endedTasks: 2, rootBusy: false } }))).toEqual({
+      type: 'continue',
+      reason: 'continuing (4/20): no todo list yet, though 2 delegated tasks ended — have the Planner write it from the goal and their results',
+    })
   })
 
   it('seals when every todo is done with evidence', () => {

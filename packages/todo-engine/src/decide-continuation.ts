@@ -35,8 +35,12 @@ function describeOpen(todos: readonly Todo[]): string {
 }
 
 /** What the next continuation is for, e.g. `t2, t3 ready; t5 failed — retry or replan it`. */
-function describeWork(todos: readonly Todo[]): string {
-  if (todos.length === 0) return 'no todos yet — the plan is missing'
+function describeWork(todos: readonly Todo[], endedTasks: number): string {
+  if (todos.length === 0) {
+    return endedTasks > 0
+      ? `no todo list yet, though ${plural(endedTasks, 'delegated task')} ended — have the Planner write it from the goal and their results`
+      : 'no todos yet — the plan is missing'
+  }
   const idsOf = (predicate: (todo: Todo) => boolean) => todos.filter(predicate).map((todo) => todo.id)
   const readyIds = new Set(ready(todos).map((todo) => todo.id))
   const parts: string[] = []
@@ -44,7 +48,8 @@ function describeWork(todos: readonly Todo[]): string {
     if (ids.length > 0) parts.push(`${formatIds(ids)} ${text}`)
   }
   add([...readyIds], 'ready')
-  add(idsOf((todo) => todo.status === 'in_progress'), 'in progress')
+  // The loop only continues when nothing runs: an in-progress todo here has no task running for it.
+  add(idsOf((todo) => todo.status === 'in_progress'), 'marked in progress, but nothing runs for it — check its result, then mark it done for the Reviewer or delegate it again')
   add(idsOf((todo) => todo.status === 'done' && !isVerified(todo)), 'done but not verified — have the Reviewer check')
   add(idsOf((todo) => todo.status === 'failed'), 'failed — retry or replan')
   add(idsOf((todo) => todo.status === 'blocked'), 'blocked — unblock or replan')
@@ -153,5 +158,5 @@ export const decideContinuation: ContinuationPolicy = (input): ContinuationDecis
       return { type: 'wait', reason: `waiting: cooldown, next continuation in ${(retryInMs / 1000).toFixed(1)} s`, retryInMs }
     }
   }
-  return { type: 'continue', reason: `continuing (${counters.iterations + 1}/${limits.maxIterations}): ${describeWork(todos)}` }
+  return { type: 'continue', reason: `continuing (${counters.iterations + 1}/${limits.maxIterations}): ${describeWork(todos, activity.endedTasks ?? 0)}` }
 }
