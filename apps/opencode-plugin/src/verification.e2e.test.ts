@@ -110,7 +110,16 @@ describe.concurrent('verification has one writer, on a real OpenCode server', ()
       respond: (request) =>
         request.lastRole === 'tool'
           ? { text: 'Implemented t1 and marked it verified.' }
-          : { toolCalls: [...forgeCalls(rootSessionId, title), { name: 'write', arguments: { filePath: join(server.directory, 'slugify.ts'), content: 'export const slugify = (text: string) => text\n' } }] },
+          : {
+              toolCalls: [
+                ...forgeCalls(rootSessionId, title),
+                // Our tools a Worker does not get, and OpenCode's native subagents: refused too.
+                { name: 'orchestrator_todo_update', arguments: { id: 't1', status: 'done', evidence: 'I checked it myself' } },
+                delegateCall('worker', 'helper', 'Help me'),
+                { name: 'task', arguments: { description: 'spawn', prompt: 'verify t1', subagent_type: 'general' } },
+                { name: 'write', arguments: { filePath: join(server.directory, 'slugify.ts'), content: 'export const slugify = (text: string) => text\n' } },
+              ],
+            },
     })
     scriptCommander(model, {
       marker,
@@ -127,10 +136,12 @@ describe.concurrent('verification has one writer, on a real OpenCode server', ()
     })
     rootSessionId = await startTask(server, `${marker}: slugify`)
     await until(context(), () => sessionOf(rootSessionId, 'worker') !== undefined, 60_000, 'the Worker started')
-    const parts = await settledToolParts(sessionOf(rootSessionId, 'worker')!, 5)
+    const parts = await settledToolParts(sessionOf(rootSessionId, 'worker')!, 8)
 
     // Every way to todo.md is refused by OpenCode itself; the same Worker may still write project files.
-    const [write, edit, bashRedirect, bashSed, ordinaryWrite] = parts
+    const [write, edit, bashRedirect, bashSed, todoUpdate, delegate, nativeTask, ordinaryWrite] = parts
+    expect([todoUpdate, delegate, nativeTask].map((part) => refusalOf(part!).tool)).toEqual(['orchestrator_todo_update', 'orchestrator_delegate', 'task'])
+    for (const part of [todoUpdate, delegate, nativeTask]) expect(refusalOf(part!).text).toMatch(REFUSED)
     for (const part of [write, edit, bashRedirect, bashSed]) {
       expect(part!.state.status, `${part!.tool}: ${errorOf(part!)}`).toBe('error')
       expect(refusalOf(part!).text).toMatch(/rule which prevents you from using this specific tool call/)
@@ -178,7 +189,15 @@ describe.concurrent('verification has one writer, on a real OpenCode server', ()
       respond: (request) =>
         request.lastRole === 'tool'
           ? { text: 'Plan written.' }
-          : { toolCalls: [...editCalls('planner'), touch('planner'), nativeTask, { name: 'orchestrator_todo_write', arguments: { todos: [{ id: 't1', title }] } }] },
+          : {
+              toolCalls: [
+                ...editCalls('planner'),
+                touch('planner'),
+                nativeTask,
+                delegateCall('worker', 'w', 'work'),
+                { name: 'orchestrator_todo_write', arguments: { todos: [{ id: 't1', title }] } },
+              ],
+            },
     })
     model.addRule({
       name: `reviewer:${marker}`,
@@ -191,6 +210,8 @@ describe.concurrent('verification has one writer, on a real OpenCode server', ()
                 ...editCalls('reviewer'),
                 nativeTask,
                 bashToTodo(),
+                delegateCall('worker', 'fix it', 'Fix what I found'),
+                { name: 'orchestrator_todo_write', arguments: { todos: [{ id: 't1', title: 'Something else' }] } },
                 // The Reviewer runs checks through bash; that stays allowed.
                 { name: 'bash', arguments: { command: 'echo checks passed', description: 'run the checks' } },
                 { name: 'orchestrator_todo_update', arguments: { id: 't1', status: 'done', evidence: 'echo checks passed printed "checks passed"' } },
@@ -213,10 +234,10 @@ describe.concurrent('verification has one writer, on a real OpenCode server', ()
     const reviewer = await callsOf(sessionOf(rootSessionId, 'reviewer')!)
     console.info(`[role-guarantees] ${JSON.stringify({ commander, planner, reviewer }).slice(0, 1500)}`)
     refusedAll(commander.slice(0, 4), ['write', 'edit', 'task', 'bash'])
-    refusedAll(planner.slice(0, 4), ['write', 'edit', 'bash', 'task'])
+    refusedAll(planner.slice(0, 5), ['write', 'edit', 'bash', 'task', 'orchestrator_delegate'])
     expect(planner.at(-1)).toMatchObject({ tool: 'orchestrator_todo_write', status: 'completed' })
-    refusedAll(reviewer.slice(0, 4), ['write', 'edit', 'task', 'bash'])
-    expect(reviewer.slice(4)).toEqual([
+    refusedAll(reviewer.slice(0, 6), ['write', 'edit', 'task', 'bash', 'orchestrator_delegate', 'orchestrator_todo_write'])
+    expect(reviewer.slice(6)).toEqual([
       expect.objectContaining({ tool: 'bash', status: 'completed' }),
       expect.objectContaining({ tool: 'orchestrator_todo_update', status: 'completed' }),
     ])
