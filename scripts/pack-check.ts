@@ -278,6 +278,8 @@ async function main(): Promise<void> {
     writeFileSync(join(lean, 'package.json'), JSON.stringify({ name: 'lean', private: true }, null, 2))
     run('npm', ['install', '--no-audit', '--no-fund', '--omit=optional', packed.get('apps/cli')!, packed.get('apps/opencode-plugin')!], { cwd: lean, quiet: true })
     check(!existsSync(join(lean, 'node_modules', 'opencode-ai')), 'npm --omit=optional still installed opencode-ai for the CLI')
+    // Measured before the demo, which caches OpenCode's plugin package under the CLI's node_modules/.cache.
+    const leanSize = directorySize(join(lean, 'node_modules'))
     const leanDemo = spawnSync(process.execPath, [join(lean, 'node_modules', '@opencode-orchestrator', 'cli', 'dist', 'bin.js'), 'run', '--demo', '--json', '--verbose'], {
       cwd: lean,
       encoding: 'utf8',
@@ -289,7 +291,7 @@ async function main(): Promise<void> {
 
     step('install sizes (npm, this platform)')
     console.log(`  everything installed above (all nine packages, their OpenCode, tsx, @types/node; without typescript): ${megabytes(directorySize(join(consumer, 'node_modules')) - directorySize(join(consumer, 'node_modules', 'typescript')))}`)
-    console.log(`  @opencode-orchestrator/cli --omit=optional (uses the OpenCode on PATH): ${megabytes(directorySize(join(lean, 'node_modules')))}`)
+    console.log(`  @opencode-orchestrator/cli --omit=optional (uses the OpenCode on PATH): ${megabytes(leanSize)}`)
   } finally {
     if (keep) console.log(`pack-check: kept ${work}`)
     else rmSync(work, { recursive: true, force: true })
