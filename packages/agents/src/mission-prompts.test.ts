@@ -77,7 +77,7 @@ describe('createMissionPrompts', () => {
     const text = prompts.continuation({ mission: mission(), reason: '1 todo still open' })
     expect(text.startsWith('[orchestrator] The mission continues: 1 todo still open')).toBe(true)
     expect(text).toContain('state: waiting for tasks · 3 of 20 continuations used')
-    expect(text).toContain('budgets left: time 1h30m · child sessions 188 · cost $3.75')
+    expect(text).toContain('budgets left: time 1h 30m · child sessions 188 · cost $3.75')
     expect(text.endsWith('</mission-step>')).toBe(true)
     expect(prompts.continuation({ mission: mission({ todos: [] }), reason: 'r' })).toContain('delegate the goal to the planner')
     // After a fan-out without a plan: the work is not called missing, the planner is asked to write the list.

@@ -86,7 +86,7 @@ export { configJsonSchema } from './config-json-schema'
 export { didYouMean, editDistance } from './did-you-mean'
 export { formatDuration } from './format-duration'
 export type { FormatDurationOptions } from './format-duration'
-export { truncateText } from './truncate-text'
+export { TOAST_MESSAGE_LIMIT, truncateText } from './truncate-text'
 export { missionEngineSettings } from './mission-engine-settings'
 export {
   describeContinuations,
@@ -112,4 +112,3 @@ export {
 export type { RecoveryAction, RecoveryContext } from './words/describe-recovery'
 export { asSentence, plural } from './words/sentence'
 export { readableReason } from './words/readable-reason'
-export { TOAST_MESSAGE_LIMIT, truncateText } from './words/truncate-text'

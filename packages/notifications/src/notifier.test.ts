@@ -134,11 +134,16 @@ describe('createNotifier progress', () => {
     const { bus, progress, notifier } = setup({ progressIntervalMs: 1e10 })
     bus.emit('mission-start', { missionId: 'm1', rootSessionId: 'root', goal: 'g' })
     expect(progress()).toHaveLength(1)
-    vi.advanceTimersByTime(100)
-    bus.emit('task-queue', { task: task('a', 'queued', { agent: 'planner' }) })
-    vi.advanceTimersByTime(10_000)
+    // A burst that never goes quiet: only the interval may show it, and 1e10 ms must not
+    // overflow into a timer that fires at once (which would show every change).
+    for (let index = 0; index < 100; index += 1) {
+      vi.advanceTimersByTime(100)
+      const id = `t${index}`
+      bus.emit(index % 2 === 0 ? 'task-queue' : 'task-start', { task: task(id, index % 2 === 0 ? 'queued' : 'running', { agent: 'worker' }) })
+    }
     expect(progress()).toHaveLength(1)
-    vi.advanceTimersByTime(1e10)
+    // Once quiet, the settled state is shown once.
+    vi.advanceTimersByTime(1_000)
     expect(progress()).toHaveLength(2)
     notifier.dispose()
   })

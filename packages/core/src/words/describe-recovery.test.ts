@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { OrchestratorEvents } from '../events'
 import { describeFatalTaskNote, describeRecoveryEnd, describeRecoveryGiveUp, describeRecoveryStart } from './describe-recovery'
 import { readableReason } from './readable-reason'
-import { truncateText } from './truncate-text'
+import { truncateText } from '../truncate-text'
 
 const start = (overrides: Partial<OrchestratorEvents['recovery-start']>): OrchestratorEvents['recovery-start'] => ({
   sessionId: 's',

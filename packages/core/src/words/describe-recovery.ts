@@ -1,7 +1,7 @@
 import type { OrchestratorEvents, RecoveryKind } from '../events'
 import { asSentence } from './sentence'
 import { readableReason } from './readable-reason'
-import { TOAST_MESSAGE_LIMIT, truncateText } from './truncate-text'
+import { TOAST_MESSAGE_LIMIT, truncateText } from '../truncate-text'
 
 /** What is known about a recovery besides its event. */
 export interface RecoveryContext {
