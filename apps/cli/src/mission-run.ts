@@ -214,7 +214,7 @@ export async function runMission(options: RunMissionOptions): Promise<MissionOut
     later(() => finish({ outcome: outcomeOf(tracker.record, 'interrupted (Ctrl-C)') }), stopWaitMs)
     void client.session
       .command({ sessionID: sessionId, command: 'stop', arguments: '' })
-      // The plugin handles /stop in code and ends the command with a notice: an error answer is expected.
+      // The plugin handles /stop in code: the answer says what it did, no model call follows.
       .catch((error: unknown) => logger.log('warn', '/stop request failed', { error: errorMessage(error) }))
       .finally(() => {
         // Before the mission existed there is nothing to stop but the root's own turn.

@@ -158,7 +158,7 @@ const recoverySchema = strictObject({
 })
 
 const backgroundSchema = strictObject({
-  maxPerSession: count(0).default(5).describe('Background commands running at once per session.'),
+  maxPerSession: count(1).default(5).describe('Background commands running at once per session.'),
   outputLimitBytes: count(1024).default(1_048_576).describe('Output kept per background command (ring buffer), in bytes.'),
 })
 

@@ -84,3 +84,5 @@ export { AGENT_NAMES, agentOverrideSchema, defaultConfig, mergeConfigLayers, orc
 export type { AgentName, AgentOverride, ConfigIssue, ConfigLayer, OrchestratorConfig, OrchestratorConfigInput, ParseConfigOptions } from './config'
 export { configJsonSchema } from './config-json-schema'
 export { missionEngineSettings } from './mission-engine-settings'
+export { MISSION_GOAL_MAX_LENGTH, normalizeMissionGoal } from './mission-goal'
+export type { MissionGoalCheck } from './mission-goal'

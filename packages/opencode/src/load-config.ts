@@ -40,9 +40,9 @@ async function readLayer(path: string): Promise<ConfigLayer> {
  * options, validates each layer (errors name the file and the field) and merges
  * them: user < project < plugin options.
  */
-export async function loadConfig(options: LoadConfigOptions): Promise<{ config: OrchestratorConfig; sources: string[] }> {
+export async function loadConfig(options: LoadConfigOptions): Promise<{ config: OrchestratorConfig; sources: string[]; layers: ConfigLayer[] }> {
   const layers: ConfigLayer[] = []
   for (const path of configFilePaths(options)) layers.push(await readLayer(path))
   layers.push({ source: 'opencode.json plugin options', value: options.pluginOptions })
-  return { config: resolveConfig(layers), sources: layers.filter((layer) => layer.value !== undefined).map((layer) => layer.source) }
+  return { config: resolveConfig(layers), sources: layers.filter((layer) => layer.value !== undefined).map((layer) => layer.source), layers }
 }
