@@ -4,11 +4,15 @@ import { CommandHandledSignal } from './command-handled'
 import { COMMAND_NAMES, ORCHESTRATOR_COMMANDS } from './orchestrator-commands'
 import { addSessionNote } from './session-note'
 
-/** Adds the orchestrator's commands to OpenCode's config; a user's own command of the same name wins. */
-export function registerCommands(opencodeConfig: Config): void {
+/**
+ * Adds the orchestrator's commands to OpenCode's config; a user's own command of the same name wins.
+ * Without the agents (`withAgents: false`) no command names one: OpenCode refuses a command whose agent
+ * does not exist before any hook runs ("Agent not found"), which would hide the reason the plugin gives.
+ */
+export function registerCommands(opencodeConfig: Config, options: { withAgents: boolean }): void {
   opencodeConfig.command ??= {}
-  for (const [name, command] of Object.entries(ORCHESTRATOR_COMMANDS)) {
-    if (opencodeConfig.command[name] === undefined) opencodeConfig.command[name] = { ...command }
+  for (const [name, { agent, ...command }] of Object.entries(ORCHESTRATOR_COMMANDS)) {
+    if (opencodeConfig.command[name] === undefined) opencodeConfig.command[name] = { ...command, ...(agent && options.withAgents ? { agent } : {}) }
   }
 }
 
@@ -33,7 +37,7 @@ export function createDegradedHooks(options: DegradedHooksOptions): Hooks {
   const text = `The orchestrator is not running: its configuration was refused.\n${problem}\nFix it and restart OpenCode.`
   return {
     config: async (opencodeConfig) => {
-      registerCommands(opencodeConfig)
+      registerCommands(opencodeConfig, { withAgents: false })
     },
     'command.execute.before': async (commandInput) => {
       if (!names.has(commandInput.command)) return

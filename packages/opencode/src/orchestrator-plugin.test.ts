@@ -168,6 +168,8 @@ describe('a refused configuration', () => {
     const config: Parameters<NonNullable<Hooks['config']>>[0] = {}
     await plugin.hooks.config!(config)
     expect(Object.keys(config.command ?? {}).sort()).toEqual(['cancel', 'mission', 'stop', 'task'])
+    // No command may name an agent the degraded plugin did not register: OpenCode would refuse it before our hook.
+    expect(Object.values(config.command ?? {}).filter((command) => command.agent !== undefined)).toEqual([])
     for (const name of ['task', 'mission', 'stop']) {
       await expect(plugin.command('ses_bad', name, 'Build it')).rejects.toThrow(CommandHandledSignal)
       expect(plugin.recorded.toasts.at(-1)?.message).toMatch(field)

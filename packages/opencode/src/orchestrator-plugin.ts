@@ -341,7 +341,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     return {
       config: async (opencodeConfig) => {
         const result = applyAgentsToOpencodeConfig(opencodeConfig, definitions)
-        registerCommands(opencodeConfig)
+        registerCommands(opencodeConfig, { withAgents: true })
         if (result.skipped.length > 0) {
           logger.log('warn', 'your own agents with these names are kept; they do not get the orchestrator tools', { agents: result.skipped })
         }
