@@ -1,7 +1,7 @@
 import type { MissionSession, MissionSnapshot } from '@opencode-orchestrator/core'
 import type { BackgroundJob } from './node'
 
-/** The `/status` text: short enough for a toast, complete enough to act on. */
+/** The status command's (`/mission`) text: short enough for a toast, complete enough to act on. */
 export function statusText(mission: MissionSnapshot | undefined, jobs: readonly BackgroundJob[]): string {
   if (!mission) return 'No mission in this session. Start one with /task "<what to build>".'
   const done = mission.todos.filter((todo) => todo.status === 'done' && todo.evidence).length
