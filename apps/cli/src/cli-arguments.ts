@@ -1,4 +1,4 @@
-import { OrchestratorError, didYouMean } from '@opencode-orchestrator/core'
+import { OrchestratorError, didYouMean, normalizeMissionGoal } from '@opencode-orchestrator/core'
 
 /** The mission the demo runs; its scripted team only knows this one. */
 export const DEMO_MISSION = 'Add a `slugify` module with tests'
@@ -184,8 +184,11 @@ export function parseCliArguments(argv: readonly string[]): CliCommand {
   if (goal.length === 0) {
     throw usageError('Missing mission text: `orchestrator run "Add a slugify module with tests"` (or try `orchestrator run --demo`).', { field: 'mission' })
   }
+  // The same gate as the plugin's /task: a goal accepted here can always be planned.
+  const checked = normalizeMissionGoal(goal)
+  if (!checked.ok) throw usageError(checked.message.replaceAll('/task "', 'orchestrator run "'), { field: 'mission' })
   if (model !== undefined && !/^[^/\s]+\/\S+$/.test(model)) {
     throw usageError(`--model '${model}' is not provider/model; write e.g. --model anthropic/claude-sonnet-4-5 (\`opencode models\` lists yours).`, { field: 'model', value: model })
   }
-  return { name: 'run', goal, directory, model, json, demo: false, verbose: flags.has('verbose') }
+  return { name: 'run', goal: checked.goal, directory, model, json, demo: false, verbose: flags.has('verbose') }
 }

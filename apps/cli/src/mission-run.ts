@@ -218,7 +218,7 @@ export async function runMission(options: RunMissionOptions): Promise<MissionOut
     void client.session
       // The argument says who stopped it: the mission ends "stopped by the user: Ctrl-C in orchestrator run", not "(/stop)".
       .command({ sessionID: sessionId, command: 'stop', arguments: CTRL_C_STOP_NOTE })
-      // The plugin handles /stop in code and ends the command with a notice: an error answer is expected.
+      // The plugin handles /stop in code: the answer says what it did, no model call follows.
       .catch((error: unknown) => logger.log('warn', '/stop request failed', { error: errorMessage(error) }))
       .finally(() => {
         // Before the mission existed there is nothing to stop but the root's own turn.

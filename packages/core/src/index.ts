@@ -112,3 +112,5 @@ export {
 export type { RecoveryAction, RecoveryContext } from './words/describe-recovery'
 export { asSentence, plural } from './words/sentence'
 export { readableReason } from './words/readable-reason'
+export { MISSION_GOAL_MAX_LENGTH, normalizeMissionGoal } from './mission-goal'
+export type { MissionGoalCheck } from './mission-goal'

@@ -80,11 +80,11 @@ function checkAgentOverrides(layer: ConfigLayer): void {
  * options, validates each layer (errors name the file and the field) and merges
  * them: user < project < plugin options.
  */
-export async function loadConfig(options: LoadConfigOptions): Promise<{ config: OrchestratorConfig; sources: string[] }> {
+export async function loadConfig(options: LoadConfigOptions): Promise<{ config: OrchestratorConfig; sources: string[]; layers: ConfigLayer[] }> {
   const layers: ConfigLayer[] = []
   for (const path of configFilePaths(options)) layers.push(await readLayer(path))
   layers.push({ source: 'opencode.json plugin options', value: options.pluginOptions })
   const config = resolveConfig(layers)
   for (const layer of layers) checkAgentOverrides(layer)
-  return { config, sources: layers.filter((layer) => layer.value !== undefined).map((layer) => layer.source) }
+  return { config, sources: layers.filter((layer) => layer.value !== undefined).map((layer) => layer.source), layers }
 }

@@ -2,7 +2,7 @@ import { MISSION_JOURNAL_VERSION, type MissionSnapshot, type Task, type Todo } f
 import { describe, expect, it } from 'vitest'
 import type { BackgroundJob } from './node'
 import { statusText } from './mission-text'
-import { commandText, parseCommand } from './orchestrator-commands'
+import { parseCommand, slash } from './orchestrator-commands'
 
 const todo = (id: string, status: Todo['status'], verified = false): Todo => ({
   id,
@@ -62,7 +62,7 @@ describe('statusText: each line from the state that produced it', () => {
   })
 
   it('no mission: names the command to start one', () => {
-    expect(statusText(undefined, [])).toBe(`No mission in this session. Start one with ${commandText('task')} "<what to build>".`)
+    expect(statusText(undefined, [])).toBe(`No mission in this session. Start one with ${slash('task')} "<what to build>".`)
   })
 })
 
@@ -73,7 +73,7 @@ describe('commands', () => {
   })
 
   it('texts name the status command through one function', () => {
-    expect(commandText('status')).toBe('/status')
-    expect(parseCommand(commandText('status').slice(1), '')).toEqual({ name: 'status' })
+    expect(slash('status')).toBe('/mission')
+    expect(parseCommand(slash('status').slice(1), '')).toEqual({ name: 'status' })
   })
 })

@@ -10,7 +10,7 @@ import {
   type MissionSnapshot,
 } from '@opencode-orchestrator/core'
 import type { BackgroundJob } from './node'
-import { commandText } from './orchestrator-commands'
+import { slash } from './orchestrator-commands'
 
 export interface StatusTextOptions {
   /** Where the mission's report is (or will be) written, relative to the project. */
@@ -24,7 +24,7 @@ export interface StatusTextOptions {
  * count comes from core's words (`describeTally`), the same the progress notice shows.
  */
 export function statusText(mission: MissionSnapshot | undefined, jobs: readonly BackgroundJob[], options: StatusTextOptions = {}): string {
-  if (!mission) return `No mission in this session. Start one with ${commandText('task')} "<what to build>".`
+  if (!mission) return `No mission in this session. Start one with ${slash('task')} "<what to build>".`
   const background = jobs.filter((job) => job.status === 'running').length
   const tally = describeTally(tallyMission(mission, { background, retrying: options.retrying ?? 0 }))
   const state = describeState(mission.state)
@@ -32,7 +32,7 @@ export function statusText(mission: MissionSnapshot | undefined, jobs: readonly 
     tally.startsWith(state) ? tally : `${state} · ${tally}`,
     `${describeContinuations(mission.counters.iterations, mission.budgets.maxIterations)} · ${mission.counters.childSessions} child sessions · ${mission.counters.tokens.toLocaleString('en-US')} tokens`,
   ]
-  if (mission.pausedReason) lines.push(`paused: ${mission.pausedReason} — ${commandText('task')} to resume`)
+  if (mission.pausedReason) lines.push(`paused: ${mission.pausedReason} — ${slash('task')} to resume`)
   if (mission.end) lines.push(describeEnd(mission.state, mission.end.reason))
   if (options.reportPath !== undefined) lines.push(describeReportLocation(options.reportPath, isMissionFinal(mission.state)))
   return lines.join('\n')

@@ -24,7 +24,7 @@ export interface MissionTodos {
 }
 
 export interface CreateMissionTodosOptions {
-  engine: MissionEngine
+  engine: Pick<MissionEngine, 'getMission' | 'setTodos'>
   storage: Storage
   clock: Pick<Clock, 'now'>
   ids: IdGenerator
@@ -69,6 +69,8 @@ export function createMissionTodos({ engine, storage, clock, logger, notify, dis
   const listOf = (todos: readonly Todo[]) => createTodoList({ clock, todos })
 
   const save = async (missionId: string, todos: readonly Todo[]) => {
+    // Render first: a plan todo.md cannot hold must fail before the engine stores it (the tool reports the failure).
+    serializeTodoMarkdown(todos, { goal: missionOf(missionId).goal })
     const mission = engine.setTodos(missionId, todos)
     const markdown = serializeTodoMarkdown(mission.todos, { goal: mission.goal })
     written.set(missionId, markdown)

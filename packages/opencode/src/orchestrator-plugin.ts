@@ -14,6 +14,8 @@ import {
   errorMessage,
   isMissionFinal,
   missionEngineSettings,
+  normalizeMissionGoal,
+  OrchestratorError,
   systemClock,
   type Clock,
   type IdGenerator,
@@ -26,6 +28,7 @@ import { createNotifier } from '@opencode-orchestrator/notifications'
 import { createCircuitBreaker, createRecoveryCoordinator, createRecoveryPolicy } from '@opencode-orchestrator/recovery'
 import { decideContinuation } from '@opencode-orchestrator/todo-engine'
 import { createAppLogger } from './app-logger'
+import { CommandHandledSignal } from './command-handled'
 import { createDocsCache } from './docs-cache'
 import { loadConfig } from './load-config'
 import { createLoopBreaker } from './loop-breaker'
@@ -44,8 +47,10 @@ import {
   type ProcessIdentity,
 } from './node'
 import { createOpencodeHost } from './opencode-host'
-import { ORCHESTRATOR_COMMANDS, commandText, parseCommand } from './orchestrator-commands'
+import { MISSION_KICKOFF_TEXT, parseCommand, slash } from './orchestrator-commands'
+import { createDegradedHooks, registerCommands } from './degraded-plugin'
 import { createOrchestratorTools } from './orchestrator-tools'
+import { addSessionNote } from './session-note'
 
 /** Ports the plugin would otherwise take from the process; tests replace them. */
 export interface OrchestratorPluginDependencies {
@@ -59,14 +64,7 @@ export interface OrchestratorPluginDependencies {
   processOwner?: ProcessIdentity | null
 }
 
-/**
- * Thrown from `command.execute.before` after a command was fully handled in
- * code (`/stop`, `/status`): OpenCode then skips the model call the command
- * would otherwise make. The text is what the user should read.
- */
-export class CommandHandledSignal extends Error {
-  override name = 'OrchestratorCommandHandled'
-}
+export { CommandHandledSignal } from './command-handled'
 
 /**
  * Creates the OpenCode plugin. Each call to the returned function builds a
@@ -86,16 +84,23 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     logger.log('info', 'orchestrator plugin loading', { worktree: input.worktree })
 
     let config: OrchestratorConfig
+    let definitions: ReturnType<typeof applyAgentOverrides>
     try {
-      ;({ config } = await loadConfig({ directory: input.directory, pluginOptions, ...(dependencies.env ? { env: dependencies.env } : {}) }))
+      const loaded = await loadConfig({ directory: input.directory, pluginOptions, ...(dependencies.env ? { env: dependencies.env } : {}) })
+      config = loaded.config
+      try {
+        definitions = applyAgentOverrides(DEFAULT_AGENTS, config.agents)
+      } catch (error) {
+        // Role guarantees are checked on the merged config: name the files that set `agents`, so the fix can be found.
+        const from = loaded.layers.filter((layer) => typeof layer.value === 'object' && layer.value !== null && 'agents' in layer.value).map((layer) => layer.source)
+        throw new OrchestratorError({ code: 'config-invalid', message: `${from.join(', ') || 'orchestrator config'}: ${errorMessage(error)}`, cause: error })
+      }
     } catch (error) {
+      // Throwing here would make OpenCode skip the plugin: its commands would vanish and `/task …` would go to the
+      // model as plain chat, with the reason only in OpenCode's log. The degraded plugin keeps the commands and shows it.
       const message = errorMessage(error)
-      logger.log('error', 'invalid orchestrator configuration; the plugin is not loaded', { error: message })
-      // Fire and forget: the server may not serve requests until plugins have loaded.
-      void input.client.tui
-        .showToast({ body: { title: 'Orchestrator not loaded', message: message.slice(0, 300), variant: 'error', duration: 15_000 } })
-        .catch(() => undefined)
-      throw error
+      logger.log('error', 'invalid orchestrator configuration; the orchestrator is not running (its commands show why)', { error: message })
+      return createDegradedHooks({ client: input.client, directory: input.directory, logger, problem: message })
     }
 
     // Bounded by the project: a linked `.opencode` or `missions/` never moves state outside it.
@@ -157,7 +162,6 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       },
       (error: unknown) => logger.log('error', 'could not clean up background commands left by a killed OpenCode', { error: errorMessage(error) }),
     )
-    const definitions = applyAgentOverrides(DEFAULT_AGENTS, config.agents)
     const engine = createMissionEngine({
       host,
       bus,
@@ -219,12 +223,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     /** Adds a message to a session without starting a turn (no model call). */
     const noteSession = async (sessionId: string, text: string) => {
       const agent = engine.sessionRole(sessionId)?.agent
-      const result = await input.client.session.promptAsync({
-        path: { id: sessionId },
-        body: { noReply: true, parts: [{ type: 'text', text }], ...(agent ? { agent } : {}) },
-        query: { directory: input.directory },
-      })
-      if (result.error !== undefined) throw new Error(`OpenCode did not take the note for session ${sessionId}: ${JSON.stringify(result.error).slice(0, 300)}`)
+      await addSessionNote({ client: input.client, directory: input.directory, sessionId, text, ...(agent ? { agent } : {}) })
     }
 
     const recovery = createRecoveryCoordinator({
@@ -321,43 +320,60 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       (error: unknown) => logger.log('error', 'mission engine failed to start', { error: errorMessage(error) }),
     )
 
-    /** Tells the user through a notice, then ends the command without a model call (see docs/decisions/003). */
-    const handled = async (text: string, variant: 'info' | 'warning'): Promise<never> => {
-      await host.toast({ title: 'Orchestrator', message: text.slice(0, 400), variant }).catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
-      throw new CommandHandledSignal(text)
+    /** Tells the user through a notice (and, with `note`, a line in the session), then ends the command without a model call (docs/decisions/011). */
+    const handled = async (options: { sessionId: string; command: string; text: string; variant: 'info' | 'warning' | 'error'; note?: boolean; durationMs?: number }): Promise<never> => {
+      const { sessionId, command, text, variant } = options
+      await Promise.all([
+        host.toast({ title: 'Orchestrator', message: text.slice(0, 400), variant, ...(options.durationMs ? { durationMs: options.durationMs } : {}) }),
+        options.note ? noteSession(sessionId, `[orchestrator] ${text}`) : undefined,
+      ]).catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
+      throw new CommandHandledSignal(text, command)
     }
 
-    const handleCommand = async (command: ReturnType<typeof parseCommand>, sessionId: string): Promise<string | undefined> => {
+    const handleCommand = async (
+      command: ReturnType<typeof parseCommand>,
+      context: { sessionId: string; name: string; parts: Array<{ type: string; text?: string; synthetic?: boolean }> },
+    ): Promise<void> => {
       await ready
-      if (!command) return undefined
+      if (!command) return
+      const { sessionId } = context
+      const reply = (text: string, variant: 'info' | 'warning' | 'error', extra: { note?: boolean; durationMs?: number } = {}) =>
+        handled({ sessionId, command: context.name, text, variant, ...extra })
       const mission = engine.missionForSession(sessionId)
       switch (command.name) {
         case 'task': {
           const active = mission !== undefined && !isMissionFinal(mission.state)
-          if (command.goal.length === 0) {
+          if (command.goal.trim().length === 0) {
             if (active) {
               engine.resumeMission(mission.id)
-              return handled(`Mission ${mission.id} resumed.`, 'info')
+              return reply(`Mission ${mission.id} resumed.`, 'info')
             }
-            return handled(`Usage: ${commandText('task')} <what to build>, e.g. ${commandText('task')} "Add a slugify module with tests".`, 'warning')
+            if (mission) {
+              return reply(
+                `Mission ${mission.id} has ended (${mission.state}${mission.end?.reason ? `: ${mission.end.reason}` : ''}); it cannot be resumed. Start a new one with ${slash('task')} "<what to build>".`,
+                'info',
+                { note: true },
+              )
+            }
+            return reply(`Usage: ${slash('task')} <what to build>, e.g. ${slash('task')} "Add a slugify module with tests".`, 'warning', { note: true })
           }
-          if (active) return handled(`A mission is already running in this session (${mission.id}): ${commandText('status')} shows it, ${commandText('stop')} ends it.`, 'warning')
-          engine.startMission({ rootSessionId: sessionId, goal: command.goal, expectUserMessage: true })
-          return undefined
+          if (active) return reply(`A mission is already running in this session (${mission.id}): ${slash('status')} shows it, ${slash('stop')} ends it.`, 'warning')
+          const checked = normalizeMissionGoal(command.goal)
+          if (!checked.ok) return reply(checked.message, 'warning', { note: true, durationMs: 15_000 })
+          // The goal reaches the Commander as data: the user's words (shown as theirs) and the protocol (synthetic,
+          // hidden in the transcript). Whatever OpenCode built from the template goes; attached files stay.
+          const attachments = context.parts.filter((part) => part.type !== 'text')
+          context.parts.splice(0, context.parts.length, { type: 'text', text: checked.goal }, { type: 'text', text: MISSION_KICKOFF_TEXT, synthetic: true }, ...attachments)
+          engine.startMission({ rootSessionId: sessionId, goal: checked.goal, expectUserMessage: true })
+          return
         }
-        case 'status': {
-          const text = statusText(mission, mission ? background.list({ missionId: mission.id }) : [], mission ? { reportPath: reportPathOf(mission.id) } : {})
-          await host.toast({ title: 'Orchestrator', message: text.slice(0, 400), variant: 'info', durationMs: 10_000 })
-          throw new CommandHandledSignal(text)
-        }
+        case 'status':
+          return reply(statusText(mission, mission ? background.list({ missionId: mission.id }) : [], mission ? { reportPath: reportPathOf(mission.id) } : {}), 'info', { durationMs: 10_000 })
         case 'stop': {
-          if (!mission || isMissionFinal(mission.state)) {
-            await host.toast({ title: 'Orchestrator', message: 'No mission is running in this session.', variant: 'info' })
-            throw new CommandHandledSignal('No mission is running in this session.')
-          }
-          const reason = command.note === undefined ? `stopped by the user (${commandText(command.via)})` : `stopped by the user: ${command.note}`
+          if (!mission || isMissionFinal(mission.state)) return reply('No mission is running in this session.', 'info')
+          const reason = command.note === undefined ? `stopped by the user (${slash(command.via)})` : `stopped by the user: ${command.note}`
           await Promise.all([engine.stopMission(mission.id, { reason }), background.killMission(mission.id)])
-          throw new CommandHandledSignal(`Mission ${mission.id} stopped: every child session aborted and background commands killed.`)
+          throw new CommandHandledSignal(`Mission ${mission.id} stopped: every child session aborted and background commands killed.`, context.name)
         }
       }
     }
@@ -367,11 +383,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         const result = applyAgentsToOpencodeConfig(opencodeConfig, definitions, {
           protectedFolder: missionFolderPermission({ directory: input.directory, worktree: input.worktree, missionDirectory: config.missionDirectory }),
         })
-        opencodeConfig.command ??= {}
-        for (const [name, command] of Object.entries(ORCHESTRATOR_COMMANDS)) {
-          // A user's own command of the same name wins.
-          if (opencodeConfig.command[name] === undefined) opencodeConfig.command[name] = { ...command }
-        }
+        registerCommands(opencodeConfig, { withAgents: true })
         if (result.skipped.length > 0) {
           logger.log('warn', 'your own agents with these names are kept; they do not get the orchestrator tools', { agents: result.skipped })
         }
@@ -380,8 +392,12 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       event: async ({ event }) => {
         host.dispatch(event)
       },
-      'command.execute.before': async (commandInput) => {
-        await handleCommand(parseCommand(commandInput.command, commandInput.arguments), commandInput.sessionID)
+      'command.execute.before': async (commandInput, output) => {
+        await handleCommand(parseCommand(commandInput.command, commandInput.arguments), {
+          sessionId: commandInput.sessionID,
+          name: commandInput.command,
+          parts: output.parts,
+        })
       },
       'tool.execute.before': async (toolInput, output) => {
         // Hot path: a map lookup for sessions outside a mission, nothing else.
