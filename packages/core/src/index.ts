@@ -84,3 +84,4 @@ export { AGENT_NAMES, agentOverrideSchema, defaultConfig, mergeConfigLayers, orc
 export type { AgentName, AgentOverride, ConfigIssue, ConfigLayer, OrchestratorConfig, OrchestratorConfigInput, ParseConfigOptions } from './config'
 export { configJsonSchema } from './config-json-schema'
 export { missionEngineSettings } from './mission-engine-settings'
+export { MESSAGE_QUOTE_LIMIT, closestName, truncateForMessage } from './message-text'

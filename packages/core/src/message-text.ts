@@ -1,0 +1,39 @@
+/** Longest piece of a caller's value an error message quotes. */
+export const MESSAGE_QUOTE_LIMIT = 120
+
+/**
+ * Cuts a value quoted in an error message to at most `limit` characters, saying
+ * how long the whole was, so a 1 MB argument never comes back as a 1 MB error.
+ */
+export function truncateForMessage(text: string, limit: number = MESSAGE_QUOTE_LIMIT): string {
+  if (text.length <= limit) return text
+  return `${text.slice(0, Math.max(0, limit - 1))}… (${text.length} characters)`
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost)
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
+}
+
+/**
+ * The candidate a mistyped name most likely meant: the same letters ignoring case,
+ * `_`/`-`, or at most two edits away. `depends_on` → `dependsOn`.
+ */
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  const normalize = (value: string) => value.toLowerCase().replace(/[_-]/g, '')
+  const wanted = normalize(name)
+  let best: { candidate: string; distance: number } | undefined
+  for (const candidate of candidates) {
+    const distance = editDistance(wanted, normalize(candidate))
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { candidate, distance }
+  }
+  return best?.candidate
+}
