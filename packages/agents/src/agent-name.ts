@@ -1,4 +1,4 @@
-import { OrchestratorError } from '@opencode-orchestrator/core'
+import { OrchestratorError, truncateForMessage } from '@opencode-orchestrator/core'
 
 /** The orchestrator's agents. Names are exact and lower case: `Worker` is not `worker`. */
 export const AGENT_NAMES = ['commander', 'planner', 'worker', 'reviewer'] as const
@@ -24,6 +24,8 @@ function distance(a: string, b: string): number {
 }
 
 function suggestionFor(name: string): AgentName | undefined {
+  // No agent name is this long; do not measure the distance of a huge argument.
+  if (name.length > 40) return undefined
   const lower = name.trim().toLowerCase()
   const exact = AGENT_NAMES.find((candidate) => candidate === lower)
   if (exact !== undefined) return exact
@@ -53,7 +55,7 @@ export function resolveAgentName(name: string, options: ResolveAgentNameOptions 
   const hint = suggestion === undefined ? '' : ` — did you mean '${suggestion}'?`
   throw new OrchestratorError({
     code: 'agent-unknown',
-    message: `${where}unknown agent '${name}'${hint} Valid agents (exact, lower case): ${AGENT_NAMES.join(', ')}.`,
-    details: { name, validNames: [...AGENT_NAMES], ...(suggestion === undefined ? {} : { suggestion }), ...options },
+    message: `${where}unknown agent '${truncateForMessage(name, 80)}'${hint} Valid agents (exact, lower case): ${AGENT_NAMES.join(', ')}.`,
+    details: { name: truncateForMessage(name, 80), validNames: [...AGENT_NAMES], ...(suggestion === undefined ? {} : { suggestion }), ...options },
   })
 }

@@ -28,6 +28,8 @@ function editDistance(a: string, b: string): number {
  * `_`/`-`, or at most two edits away. `depends_on` → `dependsOn`.
  */
 export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  // A name far longer than every candidate is no typo of one (and a 1 MB key must not cost seconds).
+  if (name.length > Math.max(0, ...candidates.map((candidate) => candidate.length)) + 4) return undefined
   const normalize = (value: string) => value.toLowerCase().replace(/[_-]/g, '')
   const wanted = normalize(name)
   let best: { candidate: string; distance: number } | undefined

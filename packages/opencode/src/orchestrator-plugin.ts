@@ -404,15 +404,23 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           )
         }
         const verdict = loopBreaker.check(toolInput.sessionID, toolInput.tool, output.args)
-        const pattern = verdict.type === 'allow' ? '' : verdict.period === 1 ? `the same ${toolInput.tool} call` : `the same cycle of ${verdict.period} tool calls`
         if (verdict.type === 'block') {
           throw new Error(
-            `Loop breaker: ${pattern} ${verdict.repeats} times in a row with the same arguments. The results will not change; try something else or end your turn with what you have.`,
+            verdict.period === 1
+              ? `Loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row with the same arguments. The result will not change; try something else or end your turn with what you have.`
+              : `Loop breaker: the same cycle of ${verdict.period} tool calls (ending with ${toolInput.tool}) ${verdict.repeats} times in a row with the same arguments. The results will not change; try something else or end your turn with what you have.`,
           )
         }
         if (verdict.type === 'stop') {
-          await stopSession(`loop breaker: ${pattern} repeated ${verdict.repeats} times in a row`)
-          throw new Error('Loop breaker: stopped after repeating the same calls. End your turn.')
+          const repeated = verdict.period === 1 ? `the same ${toolInput.tool} call` : `the same cycle of ${verdict.period} tool calls`
+          await stopSession(
+            task
+              ? verdict.period === 1
+                ? `stopped by the loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row`
+                : `stopped by the loop breaker: ${repeated} ${verdict.repeats} times in a row`
+              : `the Commander repeated ${repeated} ${verdict.repeats} times in a row`,
+          )
+          throw new Error('Loop breaker: stopped after repeating the same call. End your turn.')
         }
       },
       'experimental.session.compacting': async ({ sessionID }, output) => {
