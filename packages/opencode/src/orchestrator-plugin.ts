@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { Hooks, Plugin, PluginInput } from '@opencode-ai/plugin'
-import { DEFAULT_AGENTS, applyAgentOverrides, applyAgentsToOpencodeConfig, createMissionPrompts } from '@opencode-orchestrator/agents'
+import { DEFAULT_AGENTS, applyAgentOverrides, applyAgentsToOpencodeConfig, createMissionPrompts, isAgentName, SHELL_RIGHTS, shellWriteRefusal } from '@opencode-orchestrator/agents'
 import {
   createEventBus,
   createMissionEngine,
@@ -173,7 +173,12 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     const todos = createMissionTodos({ engine, storage, clock, ids, logger })
     const docs = createDocsCache({ storage, clock, logger, limits: config.docsCache })
     const shell = createShellPermissionAnalyzer()
-    const tools = createOrchestratorTools({ engine, todos, background, docs, shell })
+    // The Reviewer's and the Commander's shell is read-only (SHELL_RIGHTS): one check for OpenCode's bash and orchestrator_bg_run.
+    const checkShellLine = (sessionId: string, request: { commands: string[][]; redirectsToFile: boolean }) => {
+      const role = engine.sessionRole(sessionId)
+      return role ? shellWriteRefusal(role.agent, request) : undefined
+    }
+    const tools = createOrchestratorTools({ engine, todos, background, docs, shell, checkShellLine })
     const loopBreaker = createLoopBreaker()
     const steps = createStepLimiter({ maxPerTurn: config.steps.maxToolCallsPerTurn, maxPerTask: config.steps.maxToolCallsPerTask })
     // One entry per session that called a tool: drop it when the session's work ends, or it grows for the life of the server.
@@ -375,6 +380,15 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         if (!mission) return
         if (isMissionFinal(mission.state)) {
           throw new Error(`The mission has ended (${mission.state}: ${mission.endReason ?? ''}). Stop working and end your turn.`)
+        }
+        if (toolInput.tool === 'bash' && isAgentName(role.agent) && SHELL_RIGHTS[role.agent] !== 'full') {
+          // OpenCode's own bash gets the same read-only check as orchestrator_bg_run (the Reviewer and the Commander);
+          // a line that cannot be parsed cannot be checked, so it is refused too.
+          const command = typeof output.args?.command === 'string' ? output.args.command : ''
+          const workdir = typeof output.args?.workdir === 'string' ? resolve(input.directory, output.args.workdir) : input.directory
+          const facts = await shell.analyze(command, { cwd: workdir, directory: input.directory, worktree: input.worktree })
+          const refusal = checkShellLine(toolInput.sessionID, facts)
+          if (refusal !== undefined) throw new Error(refusal)
         }
         const task = role.taskId ? engine.getTask(role.taskId) : undefined
         const stopSession = async (reason: string) => {

@@ -26,11 +26,11 @@ type Zod = typeof z
 export type OrchestratorTool = ToolDefinition
 
 /**
- * Whether a role may run a shell line that writes files. The Reviewer and the Commander may not
+ * Whether the session's role may run a shell line that writes files. The Reviewer and the Commander may not
  * (see `@opencode-orchestrator/agents`' `SHELL_RIGHTS`); the adapter checks it for OpenCode's
  * `bash` and for `orchestrator_bg_run` alike. Returns the refusal text, or undefined to allow.
  */
-export type ShellLineCheck = (agent: string, request: ShellPermissionRequest) => string | undefined
+export type ShellLineCheck = (sessionId: string, request: ShellPermissionRequest) => string | undefined
 
 export interface CreateOrchestratorToolsOptions {
   engine: MissionEngine
@@ -278,7 +278,7 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
         const cwd = resolve(context.directory, cwdArgument ?? '.')
         // Parsed as OpenCode's bash tool parses it; an unparseable line is refused here, never run.
         const request = await shell.analyze(command, { cwd, directory: context.directory, worktree: context.worktree })
-        const refusal = checkShellLine?.(context.agent, request)
+        const refusal = checkShellLine?.(context.sessionID, request)
         if (refusal !== undefined) throw new OrchestratorError({ code: 'permission-denied', message: refusal })
         // OpenCode's own permission system decides, with the questions its bash tool would ask: never a side door.
         try {

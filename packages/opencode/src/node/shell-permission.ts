@@ -24,8 +24,8 @@ export interface ShellPermissionRequest {
   always: string[]
   /** True when the line writes to a file by redirection (`>`, `>>`, `&>`, `>|`), other than `/dev/null`. */
   redirectsToFile: boolean
-  /** The first word of every command of the line (`rm`, `git`, …). */
-  commandNames: string[]
+  /** The words of every command of the line (`["git", "commit", "-m", "x"]`), quotes kept, assignments and redirections left out. */
+  commands: string[][]
 }
 
 /** Where the line runs: the working directory and the project it belongs to. */
@@ -188,13 +188,13 @@ export function createShellPermissionAnalyzer(options: CreateShellPermissionAnal
         const directories = new Set<string>()
         const patterns = new Set<string>()
         const always = new Set<string>()
-        const names: string[] = []
+        const commands: string[][] = []
         for (const node of tree.rootNode.descendantsOfType('command')) {
           if (!node) continue
           const tokens = commandTokens(node)
           const words = tokens.map((token) => token.text)
           const name = words[0]
-          if (name !== undefined) names.push(name)
+          if (name !== undefined) commands.push(words)
           if (name !== undefined && PATH_COMMANDS.has(name)) {
             for (const token of tokens.slice(1)) {
               if (token.text.startsWith('-') || (name === 'chmod' && token.text.startsWith('+'))) continue
@@ -215,7 +215,7 @@ export function createShellPermissionAnalyzer(options: CreateShellPermissionAnal
           patterns: [...patterns],
           always: [...always],
           redirectsToFile: hasFileRedirect(tree.rootNode),
-          commandNames: names,
+          commands,
         }
       } finally {
         tree?.delete()
