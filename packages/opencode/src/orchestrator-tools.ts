@@ -20,7 +20,11 @@ import type { BackgroundManager, ShellPermissionAnalyzer, ShellPermissionRequest
  * checks (min/max/int) on the way, so the model would never see them. See docs/decisions/022.
  */
 const z = tool.schema
-type Zod = typeof z
+
+/** Ids of tasks, todos and jobs: short words. */
+const ID = z.string().min(1).max(200)
+/** Keys of the docs cache. */
+const KEY = z.string().min(1).max(200)
 
 /** A tool as OpenCode's `tool` hook takes it. */
 export type OrchestratorTool = ToolDefinition
@@ -144,10 +148,10 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
       description:
         'Delegate one task to a sub-agent in its own child session. Returns at once with the task id; when every task you delegated has ended you get ONE message with all results, so do not poll. Call it several times in one message to run tasks in parallel. agent: "planner" writes the plan, "worker" does one ready todo, "reviewer" verifies finished todos.',
       args: {
-        agent: z.string().describe('planner | worker | reviewer'),
+        agent: z.string().min(1).max(40).describe('planner | worker | reviewer'),
         title: z.string().min(1).max(120).describe('Short title, e.g. "t3: login route"'),
         prompt: z.string().min(1).describe('Everything the sub-agent needs: todo, files, what done looks like, how to check it, docs cache keys'),
-        todoIds: z.array(z.string()).optional().describe('Todo ids this task works on'),
+        todoIds: z.array(ID).max(100).optional().describe('Todo ids this task works on'),
         wait: z.boolean().optional().describe('Block until the task ends and return its result (default false)'),
       },
       async execute({ agent: agentName, title, prompt, todoIds = [], wait }, context) {
@@ -188,7 +192,7 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
 
     orchestrator_task_status: defineTool({
       description: 'Status of the tasks of this mission (or one task).',
-      args: { taskId: z.string().optional() },
+      args: { taskId: ID.optional() },
       async execute({ taskId }, context) {
         const mission = requireMission(engine, context.sessionID)
         const tasks = taskId ? mission.tasks.filter((task) => task.id === taskId) : mission.tasks
@@ -202,7 +206,7 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
 
     orchestrator_task_result: defineTool({
       description: 'The full final answer of one finished task.',
-      args: { taskId: z.string() },
+      args: { taskId: ID },
       async execute({ taskId }, context) {
         const mission = requireMission(engine, context.sessionID)
         const task = mission.tasks.find((item) => item.id === taskId)
@@ -214,7 +218,7 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
 
     orchestrator_task_cancel: defineTool({
       description: 'Cancel one queued or running task (its child session is aborted).',
-      args: { taskId: z.string(), reason: z.string().optional() },
+      args: { taskId: ID, reason: z.string().min(1).max(500).optional() },
       async execute({ taskId, reason }, context) {
         const mission = requireMission(engine, context.sessionID)
         if (!mission.tasks.some((task) => task.id === taskId)) throw new OrchestratorError({ code: 'task-not-found', message: `No task ${quote(taskId)} in this mission.` })
@@ -227,14 +231,16 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
       description:
         'Write the mission plan: the full list of todos with dependencies. Existing ids keep their status; new items get ids. Example: {"todos":[{"title":"Add slugify module"},{"title":"Add tests","dependsOn":["t1"]}]}',
       args: {
-        todos: z.array(
-          z.object({
-            id: z.string().optional(),
-            title: z.string(),
-            dependsOn: z.array(z.string()).optional(),
-            note: z.string().optional(),
-          }),
-        ),
+        todos: z
+          .array(
+            z.object({
+              id: ID.optional(),
+              title: z.string().min(1),
+              dependsOn: z.array(ID).max(100).optional(),
+              note: z.string().min(1).optional(),
+            }),
+          )
+          .max(500),
       },
       async execute({ todos: inputs }, context) {
         const mission = requireMission(engine, context.sessionID)
@@ -257,10 +263,10 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
       description:
         'Change one todo\'s status. Reviewer: {"id":"t1","status":"done","evidence":"ran npm test: 12 passed; read src/slugify.ts"} or send back {"id":"t1","status":"pending","note":"what is missing"}. Failed/blocked need a note.',
       args: {
-        id: z.string(),
-        status: z.string(),
-        evidence: z.string().optional(),
-        note: z.string().optional(),
+        id: ID,
+        status: z.string().min(1).max(20).describe('pending | in_progress | done | failed | blocked'),
+        evidence: z.string().min(1).optional(),
+        note: z.string().min(1).optional(),
       },
       async execute(args, context) {
         const mission = requireMission(engine, context.sessionID)
@@ -303,7 +309,7 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
 
     orchestrator_bg_output: defineTool({
       description: 'Output of a background job: the tail, or only what is new since a byte offset.',
-      args: { jobId: z.string(), tailBytes: z.number().int().positive().optional(), sinceByte: z.number().int().min(0).optional() },
+      args: { jobId: ID, tailBytes: z.number().int().positive().max(1_048_576).optional(), sinceByte: z.number().int().min(0).optional() },
       async execute({ jobId, tailBytes, sinceByte }, context) {
         requireJob(background, requireMission(engine, context.sessionID), jobId)
         const output = background.output(jobId, {
@@ -317,7 +323,7 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
 
     orchestrator_bg_kill: defineTool({
       description: 'Stop a background job and every process it started.',
-      args: { jobId: z.string() },
+      args: { jobId: ID },
       async execute({ jobId }, context) {
         requireJob(background, requireMission(engine, context.sessionID), jobId)
         const job = await background.kill(jobId)
@@ -339,7 +345,7 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
     orchestrator_docs_save: defineTool({
       description:
         "Save reference notes (API details, conventions, fetched docs) once for every agent of this mission, instead of each Worker fetching them again. Keep it to what Workers need.",
-      args: { key: z.string().describe('e.g. "express-auth-api"'), title: z.string(), content: z.string(), source: z.string().optional() },
+      args: { key: KEY.describe('e.g. "express-auth-api"'), title: z.string().min(1).max(200), content: z.string().min(1), source: z.string().min(1).max(2000).optional() },
       async execute({ key, title, content, source }, context) {
         const mission = requireMission(engine, context.sessionID)
         const { evicted } = await docs.save(mission.id, { key, title, content, savedBy: context.sessionID, ...(source ? { source } : {}) })
@@ -349,7 +355,7 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
 
     orchestrator_docs_read: defineTool({
       description: "Read one entry of the mission's docs cache.",
-      args: { key: z.string() },
+      args: { key: KEY },
       async execute({ key }, context) {
         const mission = requireMission(engine, context.sessionID)
         const entry = await docs.read(mission.id, key)
