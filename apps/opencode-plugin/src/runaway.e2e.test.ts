@@ -134,7 +134,7 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     scriptWorker(model, { marker, respond: () => ({ toolCalls: [{ name: 'orchestrator_todo_read', arguments: {} }] }) })
     const commander = scriptCommander(model, { marker, turn: (kind) => (kind === 'task' ? { toolCalls: workers(1) } : { text: 'The worker looped; I will rethink.' }) })
     const rootSessionId = await startTask(server, `${marker}: loop`)
-    await until(context(), () => commander.turns.includes('wake'), 30_000, 'the Commander was woken')
+    await until(context(), () => commander.turns.includes('wake'), 90_000, 'the Commander was woken')
 
     // The journal is written just after the events that announce a change.
     await until(context(), () => journalOf(server.directory, rootSessionId)?.tasks[0]?.status === 'cancelled', 10_000, 'the task recorded as cancelled')
@@ -169,7 +169,7 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     scriptWorker(model, { marker, respond: (request) => ({ toolCalls: [alternate[request.previousToolCalls.length % 2]!] }) })
     const commander = scriptCommander(model, { marker, turn: (kind) => (kind === 'task' ? { toolCalls: workers(1) } : { text: 'The worker looped; I will rethink.' }) })
     const rootSessionId = await startTask(server, `${marker}: alternate`)
-    await until(context(), () => commander.turns.includes('wake'), 30_000, 'the Commander was woken')
+    await until(context(), () => commander.turns.includes('wake'), 90_000, 'the Commander was woken')
     await until(context(), () => journalOf(server.directory, rootSessionId)?.tasks[0]?.status === 'cancelled', 10_000, 'the task recorded as cancelled')
     const [task] = journalOf(server.directory, rootSessionId)!.tasks
     expect(task).toMatchObject({ status: 'cancelled', error: { message: 'stopped by the loop breaker: the same cycle of 2 tool calls 5 times in a row' } })
@@ -187,7 +187,7 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     scriptWorker(model, { marker, respond: (request) => ({ toolCalls: [{ name: 'orchestrator_docs_read', arguments: { key: `note-${request.previousToolCalls.length}` } }] }) })
     const commander = scriptCommander(model, { marker, turn: (kind) => (kind === 'task' ? { toolCalls: workers(1) } : { text: 'The worker ran out of steps.' }) })
     const rootSessionId = await startTask(server, `${marker}: never stop`)
-    await until(context(), () => commander.turns.includes('wake'), 30_000, 'the Commander was woken')
+    await until(context(), () => commander.turns.includes('wake'), 90_000, 'the Commander was woken')
     await until(context(), () => journalOf(server.directory, rootSessionId)?.tasks[0]?.status === 'cancelled', 10_000, 'the task recorded as cancelled')
     const [task] = journalOf(server.directory, rootSessionId)!.tasks
     const reason = `step limit: kept calling tools after ${MAX_CALLS_PER_TURN} tool calls in one turn (steps.maxToolCallsPerTurn)`
