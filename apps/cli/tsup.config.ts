@@ -15,7 +15,8 @@ export default defineConfig({
   treeshake: true,
   banner: { js: '#!/usr/bin/env node' },
   noExternal: [/^@opencode-orchestrator\//],
-  external: ['zod', 'eventemitter3', 'log-update', 'picocolors', '@opencode-ai/sdk', '@opencode-ai/plugin', 'opencode-ai', 'opencode-orchestrator', 'semver'],
+  // The plugin's shell parser (web-tree-sitter, tree-sitter-bash) is never used by the CLI itself: keep it out of the bundle.
+  external: ['zod', 'eventemitter3', 'log-update', 'picocolors', '@opencode-ai/sdk', '@opencode-ai/plugin', 'opencode-ai', 'opencode-orchestrator', 'semver', 'web-tree-sitter', 'tree-sitter-bash'],
   esbuildOptions(options) {
     options.conditions = ['@opencode-orchestrator/source', 'import', 'default']
   },

@@ -222,7 +222,8 @@ function fakeClient(directory: string): PluginInput {
 
 async function measureHooks(report: Report) {
   const directory = mkdtempSync(join(tmpdir(), 'orchestrator-bench-hooks-'))
-  const hooks: Hooks = await createOrchestratorPlugin({ env: { HOME: directory } })(fakeClient(directory))
+  // The step limits would refuse the benchmark's thousands of calls in one turn; lift them to time the hot path only.
+  const hooks: Hooks = await createOrchestratorPlugin({ env: { HOME: directory } })(fakeClient(directory), { steps: { maxToolCallsPerTurn: 1_000_000_000, maxToolCallsPerTask: 1_000_000_000 } })
   try {
     await hooks['command.execute.before']!({ command: 'task', sessionID: 'ses_root', arguments: 'bench mission' }, { parts: [] })
     const tools = hooks.tool as Record<string, { execute(args: Record<string, unknown>, context: ToolContext): Promise<string> }>
@@ -230,13 +231,13 @@ async function measureHooks(report: Report) {
     for (let index = 0; index < 50; index++) await tools['orchestrator_delegate']!.execute({ agent: 'worker', title: `part ${index}`, prompt: `Do part ${index}.` }, context)
     await settle(50)
     const before = hooks['tool.execute.before']!
-    // Two alternating argument sets: a realistic stream of different calls, never a loop-breaker refusal.
-    const args = [{ filePath: 'src/a.ts' }, { filePath: 'src/b.ts' }]
+    // Different arguments on every call: a realistic stream of work, never a loop-breaker refusal (a cycle of two would be one).
+    const args = Array.from({ length: 64 }, (_, index) => ({ filePath: `src/file-${index}.ts` }))
     const time = async (sessionID: string) => {
       const samples: number[] = []
       for (let round = 0; round < 5; round++) {
         const started = performance.now()
-        for (let index = 0; index < HOOK_CALLS; index++) await before({ tool: 'read', sessionID, callID: `c${index}` }, { args: args[index % 2]! })
+        for (let index = 0; index < HOOK_CALLS; index++) await before({ tool: 'read', sessionID, callID: `c${index}` }, { args: args[index % args.length]! })
         samples.push(((performance.now() - started) * 1000) / HOOK_CALLS)
       }
       return median(samples)

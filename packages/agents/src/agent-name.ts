@@ -1,4 +1,4 @@
-import { OrchestratorError, didYouMean } from '@opencode-orchestrator/core'
+import { OrchestratorError, didYouMean, truncateForMessage } from '@opencode-orchestrator/core'
 
 /** The orchestrator's agents. Names are exact and lower case: `Worker` is not `worker`. */
 export const AGENT_NAMES = ['commander', 'planner', 'worker', 'reviewer'] as const
@@ -27,7 +27,7 @@ export function resolveAgentName(name: string, options: ResolveAgentNameOptions 
   const hint = suggestion === undefined ? '' : ` — did you mean '${suggestion}'?`
   throw new OrchestratorError({
     code: 'agent-unknown',
-    message: `${where}unknown agent '${name}'${hint} Valid agents (exact, lower case): ${AGENT_NAMES.join(', ')}.`,
-    details: { name, validNames: [...AGENT_NAMES], ...(suggestion === undefined ? {} : { suggestion }), ...options },
+    message: `${where}unknown agent '${truncateForMessage(name, 80)}'${hint} Valid agents (exact, lower case): ${AGENT_NAMES.join(', ')}.`,
+    details: { name: truncateForMessage(name, 80), validNames: [...AGENT_NAMES], ...(suggestion === undefined ? {} : { suggestion }), ...options },
   })
 }

@@ -29,6 +29,7 @@ describe('defaultConfig', () => {
         fallbackModels: [],
       },
       background: { maxPerSession: 5, outputLimitBytes: 1_048_576 },
+      steps: { maxToolCallsPerTurn: 100, maxToolCallsPerTask: 300 },
       docsCache: { maxEntries: 50, maxEntryBytes: 65_536, maxTotalBytes: 1_048_576 },
       notifications: { progressIntervalMs: 3000 },
       agents: {},
@@ -136,7 +137,7 @@ describe('parseConfig', () => {
 
   it('rejects unknown keys and lists the valid ones', () => {
     expect(problems({ concurency: {} })).toEqual([
-      `${SOURCE}: concurency: got {}, expected no such key; valid keys: $schema, concurrency, budgets, continuation, taskStore, recovery, background, docsCache, notifications, agents, missionDirectory (did you mean "concurrency"?)`,
+      `${SOURCE}: concurency: got {}, expected no such key; valid keys: $schema, concurrency, budgets, continuation, taskStore, recovery, background, steps, docsCache, notifications, agents, missionDirectory (did you mean "concurrency"?)`,
     ])
     expect(problems({ budgets: { maxDepht: 3 } })[0]).toContain('budgets.maxDepht: got 3, expected no such key; valid keys: maxIterations,')
     expect(problems({ agents: { worker: { promt: 'x' } } })[0]).toContain('(did you mean "prompt"?)')

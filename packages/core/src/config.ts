@@ -159,6 +159,13 @@ const backgroundSchema = strictObject({
   outputLimitBytes: count(1024).default(1_048_576).describe('Output kept per background command (ring buffer), in bytes.'),
 })
 
+const stepsSchema = strictObject({
+  maxToolCallsPerTurn: count(1)
+    .default(100)
+    .describe('Tool calls one agent may make in one turn (one prompt until it ends its turn); then it is told to report and stop.'),
+  maxToolCallsPerTask: count(1).default(300).describe('Tool calls one delegated task may make in all its turns; then the task is stopped.'),
+})
+
 const docsCacheSchema = strictObject({
   maxEntries: count(0).default(50).describe('Documents kept.'),
   maxEntryBytes: count(1).default(65_536).describe('Largest document, in bytes.'),
@@ -190,6 +197,7 @@ export const orchestratorConfigSchema = strictObject({
   taskStore: taskStoreSchema.prefault({}).describe('How many finished tasks stay in memory and how they are archived.'),
   recovery: recoverySchema.prefault({}).describe('Retries, circuit breaker and fallback models for failing model calls.'),
   background: backgroundSchema.prefault({}).describe('Background commands started by the agents.'),
+  steps: stepsSchema.prefault({}).describe('Step limits: how many tool calls an agent may make per turn and per task.'),
   docsCache: docsCacheSchema.prefault({}).describe('Documents the agents save for each other.'),
   notifications: notificationsSchema.prefault({}).describe('Progress and result notices.'),
   agents: agentsSchema.prefault({}).describe('Overrides per agent (commander, planner, worker, reviewer).'),

@@ -19,6 +19,8 @@ export function editDistance(a: string, b: string): number {
  */
 export function didYouMean<Candidate extends string>(word: string, candidates: readonly Candidate[], { maxDistance = 2 }: { maxDistance?: number } = {}): Candidate | undefined {
   const lower = word.trim().toLowerCase()
+  // A word longer than every candidate by more than maxDistance is no typo of one (and a 1 MB argument must not cost seconds).
+  if (lower.length > Math.max(0, ...candidates.map((candidate) => candidate.length)) + maxDistance) return undefined
   const sameLetters = candidates.find((candidate) => candidate.toLowerCase() === lower)
   if (sameLetters !== undefined) return sameLetters
   let best: { candidate: Candidate; distance: number } | undefined

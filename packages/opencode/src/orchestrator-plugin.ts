@@ -1,6 +1,6 @@
 import { posix, resolve } from 'node:path'
 import type { Hooks, Plugin, PluginInput } from '@opencode-ai/plugin'
-import { DEFAULT_AGENTS, applyAgentOverrides, applyAgentsToOpencodeConfig, createMissionPrompts } from '@opencode-orchestrator/agents'
+import { DEFAULT_AGENTS, applyAgentOverrides, applyAgentsToOpencodeConfig, createMissionPrompts, isAgentName, SHELL_RIGHTS, shellWriteRefusal } from '@opencode-orchestrator/agents'
 import {
   createEventBus,
   createMissionEngine,
@@ -32,6 +32,7 @@ import { CommandHandledSignal } from './command-handled'
 import { createDocsCache } from './docs-cache'
 import { loadConfig } from './load-config'
 import { createLoopBreaker } from './loop-breaker'
+import { createStepLimiter } from './step-limit'
 import { compactionContext, statusText } from './mission-text'
 import { createMissionEventLog } from './mission-event-log'
 import { createMissionReportWriter } from './mission-report-writer'
@@ -42,6 +43,7 @@ import {
   createBackgroundManager,
   createFileStorage,
   createProcessRunner,
+  createShellPermissionAnalyzer,
   readProcessIdentity,
   type NodeProcessRunner,
   type ProcessIdentity,
@@ -206,16 +208,40 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       notify: ({ message }) => void host.toast({ title: 'Orchestrator docs', message: message.slice(0, 400), variant: 'warning' }).catch(() => undefined),
       displayPath: (path) => `${config.missionDirectory}/${path}`,
     })
-    const tools = createOrchestratorTools({ engine, todos, background, docs })
+    const shell = createShellPermissionAnalyzer()
+    // The Reviewer's and the Commander's shell is read-only (SHELL_RIGHTS): one check for OpenCode's bash and orchestrator_bg_run.
+    const checkShellLine = (sessionId: string, request: { commands: string[][]; redirectsToFile: boolean }) => {
+      const role = engine.sessionRole(sessionId)
+      return role ? shellWriteRefusal(role.agent, request) : undefined
+    }
+    const tools = createOrchestratorTools({ engine, todos, background, docs, shell, checkShellLine })
     const loopBreaker = createLoopBreaker()
+    const steps = createStepLimiter({ maxPerTurn: config.steps.maxToolCallsPerTurn, maxPerTask: config.steps.maxToolCallsPerTask })
     // One entry per session that called a tool: drop it when the session's work ends, or it grows for the life of the server.
     bus.on('task-end', ({ task }) => {
-      if (task.sessionId) loopBreaker.forget(task.sessionId)
+      if (task.sessionId) {
+        loopBreaker.forget(task.sessionId)
+        steps.forget(task.sessionId)
+      }
     })
     const forgetRoot = ({ missionId }: { missionId: string }) => {
       const rootSessionId = engine.getMission(missionId)?.rootSessionId
-      if (rootSessionId) loopBreaker.forget(rootSessionId)
+      if (rootSessionId) {
+        loopBreaker.forget(rootSessionId)
+        steps.forget(rootSessionId)
+      }
     }
+    // Issue 18 #6: with no token or cost budget only the step limits and the wall time bound a mission; say so once per mission.
+    bus.on('mission-start', () => {
+      if (config.budgets.maxTokens > 0 || config.budgets.maxCostUsd > 0) return
+      void host
+        .toast({
+          title: 'Orchestrator',
+          message: `No token or cost budget is set (budgets.maxTokens, budgets.maxCostUsd): this mission is bounded by ${config.steps.maxToolCallsPerTurn} tool calls per turn, ${config.steps.maxToolCallsPerTask} per task and ${config.budgets.maxWallTimeMinutes} min.`,
+          variant: 'info',
+        })
+        .catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
+    })
     bus.on('mission-seal', forgetRoot)
     bus.on('mission-stop', forgetRoot)
     bus.on('mission-fail', forgetRoot)
@@ -388,9 +414,13 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           logger.log('warn', 'your own agents with these names are kept; they do not get the orchestrator tools', { agents: result.skipped })
         }
       },
-      tool: tools as unknown as NonNullable<Hooks['tool']>,
+      tool: tools,
       event: async ({ event }) => {
         host.dispatch(event)
+      },
+      'chat.message': async ({ sessionID }) => {
+        // A new message starts a new turn of that session: its per-turn step count starts again.
+        steps.newTurn(sessionID)
       },
       'command.execute.before': async (commandInput, output) => {
         await handleCommand(parseCommand(commandInput.command, commandInput.arguments), {
@@ -410,16 +440,59 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           throw new Error(`The mission has ended (${describeEnd(mission.state, mission.endReason ?? '')}). Stop working and end your turn.`)
         }
         if (mission.heldReason !== undefined) throw new Error(`The mission is ${mission.heldReason}. Stop working and end your turn.`)
+        if (toolInput.tool === 'bash' && isAgentName(role.agent) && SHELL_RIGHTS[role.agent] !== 'full') {
+          // OpenCode's own bash gets the same read-only check as orchestrator_bg_run (the Reviewer and the Commander);
+          // a line that cannot be parsed cannot be checked, so it is refused too.
+          const command = typeof output.args?.command === 'string' ? output.args.command : ''
+          const workdir = typeof output.args?.workdir === 'string' ? resolve(input.directory, output.args.workdir) : input.directory
+          const facts = await shell.analyze(command, { cwd: workdir, directory: input.directory, worktree: input.worktree })
+          const refusal = checkShellLine(toolInput.sessionID, facts)
+          if (refusal !== undefined) throw new Error(refusal)
+        }
+        const task = role.taskId ? engine.getTask(role.taskId) : undefined
+        const stopSession = async (reason: string) => {
+          if (task) await engine.cancelTask(task.id, reason)
+          else await engine.stopMission(mission.missionId, { reason, by: 'orchestrator' })
+          void host
+            .toast({ title: 'Orchestrator', message: `${task ? `Task ${task.id} (${task.agent})` : 'The mission'} stopped: ${reason}.`.slice(0, 300), variant: 'warning' })
+            .catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
+        }
+        const step = steps.check(toolInput.sessionID, task !== undefined)
+        if (step.type === 'stop') {
+          await stopSession(
+            step.scope === 'task'
+              ? `step limit: ${step.limit} tool calls per task (steps.maxToolCallsPerTask) used up`
+              : `step limit: kept calling tools after ${step.limit} tool calls in one turn (steps.maxToolCallsPerTurn)`,
+          )
+          throw new Error('Step limit: this task has been stopped. End your turn now.')
+        }
+        if (step.type === 'refuse-turn') {
+          if (step.first) {
+            void host
+              .toast({ title: 'Orchestrator', message: `${role.agent} reached ${step.limit} tool calls in one turn (steps.maxToolCallsPerTurn); told to report and stop.`, variant: 'warning' })
+              .catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
+          }
+          throw new Error(
+            `Step limit: you made ${step.limit} tool calls in this turn (steps.maxToolCallsPerTurn). Do not call more tools: end your turn now with a report of what is done and what is left.`,
+          )
+        }
         const verdict = loopBreaker.check(toolInput.sessionID, toolInput.tool, output.args)
         if (verdict.type === 'block') {
           throw new Error(
-            `Loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row with the same arguments. The result will not change; try something else or end your turn with what you have.`,
+            verdict.period === 1
+              ? `Loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row with the same arguments. The result will not change; try something else or end your turn with what you have.`
+              : `Loop breaker: the same cycle of ${verdict.period} tool calls (ending with ${toolInput.tool}) ${verdict.repeats} times in a row with the same arguments. The results will not change; try something else or end your turn with what you have.`,
           )
         }
         if (verdict.type === 'stop') {
-          const task = role.taskId ? engine.getTask(role.taskId) : undefined
-          if (task) await engine.cancelTask(task.id, `stopped by the loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row`)
-          else await engine.stopMission(mission.missionId, { reason: `the Commander repeated the same ${toolInput.tool} call ${verdict.repeats} times in a row`, by: 'orchestrator' })
+          const repeated = verdict.period === 1 ? `the same ${toolInput.tool} call` : `the same cycle of ${verdict.period} tool calls`
+          await stopSession(
+            task
+              ? verdict.period === 1
+                ? `stopped by the loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row`
+                : `stopped by the loop breaker: ${repeated} ${verdict.repeats} times in a row`
+              : `the Commander repeated ${repeated} ${verdict.repeats} times in a row`,
+          )
           throw new Error('Loop breaker: stopped after repeating the same call. End your turn.')
         }
       },
