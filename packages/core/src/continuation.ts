@@ -15,7 +15,7 @@ export interface ContinuationInput {
     maxIterations: number
     /** Idle turns in a row without todo progress before the mission stops (default 3). */
     stagnationTurns: number
-    /** Minimum ms between two continuations. */
+    /** Minimum ms between two continuations when the turn in between made no todo progress. */
     cooldownMs: number
   }
   counters: {

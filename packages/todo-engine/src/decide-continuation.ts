@@ -102,7 +102,10 @@ function checkInput(input: ContinuationInput): void {
  * 5. continuations used up (`iterations ≥ maxIterations`) → `stop`, naming the open todos;
  * 6. `idleTurnsWithoutProgress ≥ stagnationTurns` → `stop`, naming the open todos;
  * 7. the user wrote to the root session → `wait` (paused until the engine resumes the mission);
- * 8. less than `cooldownMs` since the last continuation → `wait` with `retryInMs`;
+ * 8. the turn that just ended made no todo progress (`idleTurnsWithoutProgress > 0`) and less
+ *    than `cooldownMs` passed since the last continuation → `wait` with `retryInMs`. A turn
+ *    that made progress is continued at once: the cooldown only slows a loop that is not
+ *    getting anywhere (until rule 6 stops it), never a model that is working fast;
  * 9. otherwise → `continue`, saying what is ready, failed or blocked. Failed and blocked
  *    todos keep the loop going while continuations are left, so the Commander can retry
  *    or replan; rules 5 and 6 end it, naming them.
@@ -145,7 +148,7 @@ export const decideContinuation: ContinuationPolicy = (input): ContinuationDecis
   if (recent.userMessage) {
     return { type: 'wait', reason: 'paused: you wrote to the mission session, so it does not continue on its own; resume the mission to carry on' }
   }
-  if (counters.lastContinuationAt !== undefined && limits.cooldownMs > 0) {
+  if (counters.idleTurnsWithoutProgress > 0 && counters.lastContinuationAt !== undefined && limits.cooldownMs > 0) {
     const elapsed = input.now - counters.lastContinuationAt
     if (elapsed < limits.cooldownMs) {
       // A clock that went backwards must not push the retry beyond one cooldown.
