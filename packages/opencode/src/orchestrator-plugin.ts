@@ -23,6 +23,7 @@ import { createNotifier } from '@opencode-orchestrator/notifications'
 import { createCircuitBreaker, createRecoveryCoordinator, createRecoveryPolicy } from '@opencode-orchestrator/recovery'
 import { decideContinuation } from '@opencode-orchestrator/todo-engine'
 import { createAppLogger } from './app-logger'
+import { createDispatchTrace } from './dispatch-trace'
 import { createDocsCache } from './docs-cache'
 import { loadConfig } from './load-config'
 import { createLoopBreaker } from './loop-breaker'
@@ -153,8 +154,11 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       (error: unknown) => logger.log('error', 'could not clean up background commands left by a killed OpenCode', { error: errorMessage(error) }),
     )
     const definitions = applyAgentOverrides(DEFAULT_AGENTS, config.agents)
+    // Opt-in timing of the dispatch hot path for the benchmarks (see dispatch-trace.ts).
+    const traceFile = (dependencies.env ?? process.env)['OPENCODE_ORCHESTRATOR_TRACE']
+    const trace = traceFile ? createDispatchTrace({ file: resolve(input.directory, traceFile), clock, logger }) : undefined
     const engine = createMissionEngine({
-      host,
+      host: trace ? trace.traceHost(host) : host,
       bus,
       clock,
       ids,
@@ -162,7 +166,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       journal: createMissionJournal({ storage, clock, logger }),
       policy: decideContinuation,
       prompts: createMissionPrompts({ clock }),
-      dispatcher: scheduler,
+      dispatcher: trace ? trace.traceDispatcher(scheduler) : scheduler,
       backgroundCount: (missionId) => background.runningCount(missionId),
       onTaskArchive: (task) => taskStore.put(task),
       ...missionEngineSettings(config),
@@ -380,6 +384,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           engine.dispose(),
           taskStore.dispose(),
           missionReports.dispose().then(() => missionEvents.dispose()),
+          trace?.flush(),
         ])
       },
     }
