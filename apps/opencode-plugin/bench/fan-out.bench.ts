@@ -54,12 +54,12 @@ import {
 } from './bench-support'
 
 const bundlePath = fileURLToPath(new URL('../dist/index.js', import.meta.url))
-const FAN_OUT_DELAY_MS = 1000
+export const FAN_OUT_DELAY_MS = 1000
 const TARGET_RATIO = 1.05
 
 export type Side = 'task' | 'background' | 'ours'
 export const SIDES: readonly Side[] = ['task', 'background', 'ours']
-const SIDE_NAMES: Record<Side, string> = { task: 'OpenCode task (blocking)', background: 'OpenCode background subagents', ours: 'ours (/task mission)' }
+export const SIDE_NAMES: Record<Side, string> = { task: 'OpenCode task (blocking)', background: 'OpenCode background subagents', ours: 'ours (/task mission)' }
 
 export interface FanOutRound {
   side: Side
@@ -124,8 +124,18 @@ export async function startFanOutServers(options: { pluginOptions?: Record<strin
   }
 }
 
+export interface FanOutResult {
+  wallMs: number
+  /** Epoch ms the parent's call ended and the parent had every result. */
+  callEndedAt: number
+  completeAt: number
+  parentNextMs?: number
+  children: ChildTimeline[]
+  sessionId: string
+}
+
 /** One fan-out of `count` children on one side; resolves once the parent has every result and the side is quiet again. */
-export async function fanOut(servers: FanOutServers, side: Side, count: number, tag: string, delayMs = FAN_OUT_DELAY_MS): Promise<{ wallMs: number; parentNextMs?: number; children: ChildTimeline[]; sessionId: string }> {
+export async function fanOut(servers: FanOutServers, side: Side, count: number, tag: string, delayMs = FAN_OUT_DELAY_MS): Promise<FanOutResult> {
   const { model } = servers
   if (side === 'ours') {
     const server = servers.ours
@@ -143,7 +153,7 @@ export async function fanOut(servers: FanOutServers, side: Side, count: number, 
     await settle(300)
     addPluginStages({ directory: server.directory, rootSessionId: run.sessionID, callEndedAt: call.endedAt!, children })
     const next = run.commanderRequests()[1]
-    return { wallMs: wake.receivedAt - call.endedAt!, children, sessionId: run.sessionID, ...(next ? { parentNextMs: next.receivedAt - call.endedAt! } : {}) }
+    return { wallMs: wake.receivedAt - call.endedAt!, callEndedAt: call.endedAt!, completeAt: wake.receivedAt, children, sessionId: run.sessionID, ...(next ? { parentNextMs: next.receivedAt - call.endedAt! } : {}) }
   }
   const server = servers[side]
   const background = side === 'background'
@@ -174,7 +184,7 @@ export async function fanOut(servers: FanOutServers, side: Side, count: number, 
   if (run.childRequests().length !== count) throw new Error(`bench: expected ${count} ${side} child calls, got ${run.childRequests().length}`)
   const children = childTimelines({ events: server.events.all, since: run.mark, parentSessionId: run.sessionID, callEndedAt: call.endedAt!, childRequests: run.childRequests() })
   const next = run.parentRequests()[1]
-  return { wallMs: complete - call.endedAt!, children, sessionId: run.sessionID, ...(next ? { parentNextMs: next.receivedAt - call.endedAt! } : {}) }
+  return { wallMs: complete - call.endedAt!, callEndedAt: call.endedAt!, completeAt: complete, children, sessionId: run.sessionID, ...(next ? { parentNextMs: next.receivedAt - call.endedAt! } : {}) }
 }
 
 /** p50 of one stage over the children of every round of a side. */
