@@ -360,7 +360,9 @@ function configError(problems: Array<ConfigIssue & { source: string }>): Orchest
 type Validation = { config: OrchestratorConfig } | { problems: Array<ConfigIssue & { source: string }> }
 
 function validate(input: unknown, source: string, relations: boolean): Validation {
-  const result = orchestratorConfigSchema.safeParse(input, { error: expectedText })
+  // `jitless`: a config is parsed once per load; compiling zod's fast path for it (new Function per object
+  // schema) costs far more than the one interpreted parse, and it sits on OpenCode's start-up path.
+  const result = orchestratorConfigSchema.safeParse(input, { error: expectedText, jitless: true })
   const issues = result.success ? (relations ? relationIssues(result.data) : []) : toConfigIssues(result.error, input)
   if (result.success && issues.length === 0) return { config: result.data }
   return { problems: issues.map((issue) => ({ ...issue, source })) }
