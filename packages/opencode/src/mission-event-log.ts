@@ -1,6 +1,6 @@
 import { errorMessage } from '@opencode-orchestrator/core'
 import type { Clock, EventBus, Logger, OrchestratorEvents, Storage } from '@opencode-orchestrator/core'
-import type { MissionEventLogEntry } from '@opencode-orchestrator/report'
+import type { MissionEventLogEntry, toMissionEventLogEntry } from '@opencode-orchestrator/report'
 
 /** Options for {@link createMissionEventLog}. */
 export interface CreateMissionEventLogOptions {
@@ -70,7 +70,7 @@ export function createMissionEventLog({ bus, storage, clock, logger, missionOfSe
   // The report package (entry shapes, rendering) is loaded on the first event, not at OpenCode's start:
   // plain chat emits none, so it never pays for it (plugin load time). Events seen while it loads are
   // converted in order once it is there, with the time they were seen.
-  type ToEntry = (typeof import('@opencode-orchestrator/report'))['toMissionEventLogEntry']
+  type ToEntry = typeof toMissionEventLogEntry
   let toEntry: ToEntry | undefined
   let loading: Promise<void> | undefined
   const early: Array<(convert: ToEntry) => MissionEventLogEntry | undefined> = []
