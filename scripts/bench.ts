@@ -8,9 +8,10 @@
  * numeric target is an upper bound (`value ≤ target`); `{ min }` / `{ max }`
  * say which way explicitly.
  *
- * Usage: pnpm bench [filter …] [--check]
- *   filter   only modules whose path contains one of the strings, e.g. `core`
- *   --check  exit with 1 when a row misses its target (module errors always do)
+ * Usage: pnpm bench [filter …] [--check] [--output=<file>]
+ *   filter    only modules whose path contains one of the strings, e.g. `core`
+ *   --check   exit with 1 when a row misses its target (module errors always do)
+ *   --output  where to write the results (default bench-results/latest.json)
  *
  * Opt-in modules (`scale.bench.ts`: fan-out at N=50/100 and 10 missions at
  * once) take long on a small machine and run only when a filter names them:
@@ -23,7 +24,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
-import { join, relative } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 export type BenchTarget = number | { max?: number; min?: number }
@@ -99,6 +100,7 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<void> {
   const args = process.argv.slice(2)
   const check = args.includes('--check')
+  const outputArg = args.find((arg) => arg.startsWith('--output='))?.slice('--output='.length)
   const filters = args.filter((arg) => !arg.startsWith('--'))
   const modules = discover().filter((path) =>
     filters.length === 0 ? !OPT_IN.test(path) : filters.some((filter) => relative(root, path).includes(filter)),
@@ -139,9 +141,8 @@ async function main(): Promise<void> {
 
   console.log('')
   printTable(rows)
-  const outputDirectory = join(root, 'bench-results')
-  mkdirSync(outputDirectory, { recursive: true })
-  const output = join(outputDirectory, 'latest.json')
+  const output = outputArg ? resolve(outputArg) : join(root, 'bench-results', 'latest.json')
+  mkdirSync(dirname(output), { recursive: true })
   writeFileSync(
     output,
     `${JSON.stringify(
