@@ -17,9 +17,10 @@
  *   scale.bench.ts (N=50/100, 10 missions at once).
  * - cancel → every descendant idle (session.status idle events), 5 children mid-call.
  * - idle → continuation prompt: the Commander's turn ends with work left → the
- *   continuation request. After a turn with todo progress it is sent at once
- *   (p50 over several turns); after a turn without progress it waits out the
- *   default 2000 ms cooldown (decision 070).
+ *   continuation request. After progress since the last continuation (a todo
+ *   moved, a delegated task ended) it is sent at once (p50 over several
+ *   turns); after a turn without progress it waits out the default 2000 ms
+ *   cooldown (decision 070).
  * - plugin load: server start → ready with and without the plugin (median of
  *   rounds; on a shared 2-core box this swings by hundreds of ms), and — the
  *   precise figure — the bundle's cold import + init in OpenCode's own Bun,
@@ -333,21 +334,22 @@ export default async (report: Report, raw: Raw): Promise<void> => {
     report('idle → continuation prompt after a turn without progress (waits out the 2000 ms default cooldown)', continuationGaps[1]!, 'ms')
     await stopMission(ours, oursLatency)
 
-    // ---- idle → continuation after turns with progress: each Commander turn adds a todo, so the cooldown never applies.
+    // ---- idle → continuation after progress: each continuation delegates one Worker that ends at once (an ended task
+    // is progress); its wake turn ends with work left, and the next continuation should follow at once, not after the cooldown.
     {
-      const plan = (count: number) => ({ name: 'orchestrator_todo_write', arguments: { todos: Array.from({ length: count + 1 }, (_, index) => ({ title: `step ${index}` })) } })
       const progress = await runMission(ours, model, 'ours-progress', {
         workerDelayMs: 0,
-        turn: (kind, count) => ({ toolCalls: [plan(kind === 'task' ? 0 : count + 1)] }),
+        turn: (kind, count) => (kind === 'wake' ? { text: `Probe ${count} is back; the work goes on.` } : { toolCalls: [delegate(count)] }),
       })
-      await until(() => progress.commanderRequests().filter((request) => isContinuation(request.summary)).length >= PROGRESS_CONTINUATIONS, 60_000, `${PROGRESS_CONTINUATIONS} continuations after turns with progress`)
+      await until(() => progress.commanderRequests().filter((request) => isContinuation(request.summary)).length >= PROGRESS_CONTINUATIONS, 120_000, `${PROGRESS_CONTINUATIONS} continuations after progress`)
       const ends = progress.commanderRequests().filter((request) => request.endedAt !== undefined)
       const gaps = progress
         .commanderRequests()
         .filter((request) => isContinuation(request.summary))
         .slice(0, PROGRESS_CONTINUATIONS)
         .map((continuation) => continuation.receivedAt - [...ends].reverse().find((request) => request.endedAt! <= continuation.receivedAt)!.endedAt!)
-      report(`idle → continuation prompt after a turn with todo progress (p50 of ${gaps.length}; no cooldown)`, median(gaps), 'ms', 100)
+      report(`idle → continuation prompt after progress (a delegated task ended; p50 of ${gaps.length}, no cooldown)`, median(gaps), 'ms', 100)
+      raw('idle → continuation after progress (ms)', gaps)
       await stopMission(ours, progress)
     }
 

@@ -168,6 +168,8 @@ interface MissionRuntime {
   syntheticRootMessages: number
   userMessage: boolean
   lastEvaluatedTurnId?: string
+  /** Progress key when the last continuation was sent (not journaled: after a restart the policy goes by the turn counter). */
+  progressKeyAtContinuation?: string
   /** Settles once the aborts sent by a stop have been answered. */
   abortsDone?: Promise<void>
   /** Sessions the host deleted: a stop does not abort them (the host would only answer "no such session"). */
@@ -597,7 +599,11 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         runningBackground: options.backgroundCount?.(record.id) ?? 0,
         rootBusy: false,
       },
-      recent: { userMessage: runtime.userMessage, cancelled: false },
+      recent: {
+        userMessage: runtime.userMessage,
+        cancelled: false,
+        ...(runtime.progressKeyAtContinuation !== undefined ? { progress: progressKeyOf(record) !== runtime.progressKeyAtContinuation } : {}),
+      },
     })
   }
 
@@ -622,6 +628,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         const text = prompts.continuation({ mission: snapshot(runtime), reason: decision.reason })
         record.counters.iterations++
         record.counters.lastContinuationAt = clock.now()
+        runtime.progressKeyAtContinuation = progressKeyOf(record)
         runtime.userMessage = false
         delete record.pausedReason
         persist(runtime)

@@ -28,6 +28,28 @@ describe('continuation cadence', () => {
     expect(harness.engine.getMission(missionId)!.end).toMatchObject({ budget: 'iterations' })
   })
 
+  it('a continuation after a wake is sent at once: the delegated task that ended is progress, though the wake turn itself moved nothing', async () => {
+    const harness = createMissionHarness({ continuation: { cooldownMs: COOLDOWN_MS, stagnationTurns: 3 } })
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      harness.engine.delegate({ sessionId, agent: 'worker', title: 'probe', prompt: 'look into it' })
+    })
+    const delegating = { steps: [{ tool: 'orchestrator_delegate', durationMs: 5, toolDurationMs: 5 }], durationMs: TURN_MS, reply: 'delegated' }
+    const reading = { durationMs: TURN_MS, reply: 'noted; still open' }
+    harness.host.onAgent('commander', Array.from({ length: 12 }, (_, index) => (index % 2 === 0 ? delegating : reading)))
+    harness.host.onAgent('worker', { durationMs: TURN_MS, reply: 'looked' })
+    const started = await harness.startMission({ budgets: { maxIterations: 4 } })
+    harness.engine.setTodos(started.missionId, [makeTodo('t1')])
+    await harness.advance(60_000)
+
+    const prompts = harness.prompts(started.rootSessionId)
+    const continuations = prompts.filter((prompt) => CONTINUE_HEAD.test(prompt.text))
+    expect(continuations).toHaveLength(4)
+    // Each cycle is continuation → delegate → worker → wake → a reading turn → the next continuation: a few turns, no cooldown.
+    for (let index = 1; index < continuations.length; index++) {
+      expect(continuations[index]!.at - continuations[index - 1]!.at).toBeLessThan(COOLDOWN_MS)
+    }
+  })
+
   it('a turn without progress still waits out the cooldown, and stagnation ends the loop', async () => {
     const harness = createMissionHarness({ continuation: { cooldownMs: COOLDOWN_MS, stagnationTurns: 3 } })
     harness.host.onAgent('commander', { durationMs: TURN_MS, reply: 'nothing to report' })

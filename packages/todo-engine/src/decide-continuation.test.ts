@@ -122,6 +122,11 @@ describe('decideContinuation', () => {
     expect(decideContinuation(input({ now: 40_000, counters: noProgress }))).toMatchObject({ type: 'wait', retryInMs: 2000 })
   })
 
+  it('with progress since the last continuation, continues at once even if the last turn itself made none (a wake turn after finished tasks)', () => {
+    expect(decideContinuation(input({ now: 50_001, counters: { lastContinuationAt: 50_000, idleTurnsWithoutProgress: 1 }, recent: { progress: true } })).type).toBe('continue')
+    expect(decideContinuation(input({ now: 50_001, counters: { lastContinuationAt: 50_000, idleTurnsWithoutProgress: 0 }, recent: { progress: false } })).type).toBe('wait')
+  })
+
   it('after a turn with progress, continues at once: the cooldown only slows a loop that is not getting anywhere', () => {
     expect(decideContinuation(input({ now: 50_001, counters: { lastContinuationAt: 50_000, idleTurnsWithoutProgress: 0 } }))).toEqual({
       type: 'continue',
@@ -196,7 +201,8 @@ describe('decideContinuation', () => {
           expect(value.activity.runningTasks + value.activity.queuedTasks + value.activity.runningBackground).toBe(0)
           expect(value.activity.rootBusy).toBe(false)
           expect(value.counters.idleTurnsWithoutProgress).toBeLessThan(value.limits.stagnationTurns)
-          if (value.counters.idleTurnsWithoutProgress > 0 && value.counters.lastContinuationAt !== undefined && value.limits.cooldownMs > 0) {
+          const progressed = value.recent.progress ?? value.counters.idleTurnsWithoutProgress === 0
+          if (!progressed && value.counters.lastContinuationAt !== undefined && value.limits.cooldownMs > 0) {
             expect(value.now - value.counters.lastContinuationAt).toBeGreaterThanOrEqual(value.limits.cooldownMs)
           }
         }),
@@ -219,7 +225,7 @@ describe('decideContinuation', () => {
             activity.rootBusy ||
             counters.iterations >= limits.maxIterations ||
             counters.idleTurnsWithoutProgress >= limits.stagnationTurns ||
-            (counters.idleTurnsWithoutProgress > 0 &&
+            (!(recent.progress ?? counters.idleTurnsWithoutProgress === 0) &&
               counters.lastContinuationAt !== undefined &&
               limits.cooldownMs > 0 &&
               value.now - counters.lastContinuationAt < limits.cooldownMs)
