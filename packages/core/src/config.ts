@@ -128,7 +128,7 @@ const budgetsSchema = strictObject({
 
 const continuationSchema = strictObject({
   stagnationTurns: count(1).default(3).describe('Idle turns in a row without todo progress before the mission stops.'),
-  cooldownMs: count(0).default(2000).describe('Minimum time between two continuations when the turn in between made no todo progress, in ms (a turn with progress is continued at once).'),
+  cooldownMs: count(0).default(2000).describe('Minimum time between two continuations when nothing progressed in between (no todo moved, no task ended), in ms; progress is continued at once.'),
   wakeMaxWaitMs: count(0).default(60_000).describe('Longest a queued parent wake waits for a busy parent, in ms.'),
 })
 
