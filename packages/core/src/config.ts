@@ -125,7 +125,7 @@ const budgetsSchema = strictObject({
 
 const continuationSchema = strictObject({
   stagnationTurns: count(1).default(3).describe('Idle turns in a row without todo progress before the mission stops.'),
-  cooldownMs: durationMs(0).default(2000).describe('Minimum time between two continuations, in ms (at most one year).'),
+  cooldownMs: durationMs(0).default(2000).describe('Minimum time between two continuations when nothing progressed in between (no todo moved, no task ended), in ms (at most one year); progress is continued at once.'),
   wakeMaxWaitMs: durationMs(0).default(60_000).describe('Longest a queued parent wake waits for a busy parent, in ms (at most one year).'),
 })
 
@@ -389,7 +389,9 @@ function configError(problems: Array<ConfigIssue & { source: string }>): Orchest
 type Validation = { config: OrchestratorConfig } | { problems: Array<ConfigIssue & { source: string }> }
 
 function validate(input: unknown, source: string, relations: boolean): Validation {
-  const result = orchestratorConfigSchema.safeParse(input, { error: expectedText })
+  // `jitless`: a config is parsed once per load; compiling zod's fast path for it (new Function per object
+  // schema) costs far more than the one interpreted parse, and it sits on OpenCode's start-up path.
+  const result = orchestratorConfigSchema.safeParse(input, { error: expectedText, jitless: true })
   const issues = result.success ? (relations ? relationIssues(result.data) : []) : toConfigIssues(result.error, input)
   if (result.success && issues.length === 0) return { config: result.data }
   return { problems: issues.map((issue) => ({ ...issue, source })) }

@@ -186,6 +186,8 @@ interface MissionRuntime {
    * and whether the wake's news landed in that turn or the one before depended on the model's speed.
    */
   rootTurnAnswers?: 'continuation' | 'other'
+  /** Progress key when the last continuation was sent (not journaled: after a restart the policy goes by the turn counter). */
+  progressKeyAtContinuation?: string
   /** Settles once the aborts sent by a stop have been answered. */
   abortsDone?: Promise<void>
   /** Sessions the host deleted: a stop does not abort them (the host would only answer "no such session"). */
@@ -622,7 +624,11 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         endedTasks: record.tasks.length - live.length,
         rootBusy: false,
       },
-      recent: { userMessage: runtime.userMessage, cancelled: false },
+      recent: {
+        userMessage: runtime.userMessage,
+        cancelled: false,
+        ...(runtime.progressKeyAtContinuation !== undefined ? { progress: progressKeyOf(record) !== runtime.progressKeyAtContinuation } : {}),
+      },
     })
   }
 
@@ -648,6 +654,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         const text = prompts.continuation({ mission: snapshot(runtime), reason: decision.reason })
         record.counters.iterations++
         record.counters.lastContinuationAt = clock.now()
+        runtime.progressKeyAtContinuation = progressKeyOf(record)
         runtime.userMessage = false
         delete record.pausedReason
         persist(runtime)

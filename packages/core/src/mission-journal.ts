@@ -198,7 +198,8 @@ export function parseMissionJournal(content: string, file: string): MissionRecor
       details: { file, version },
     })
   }
-  const parsed = (missionRecordSchema ??= buildMissionRecordSchema()).safeParse(raw)
+  // `jitless`: each record is read once, at start; compiling zod's fast path for one parse costs more than it saves.
+  const parsed = (missionRecordSchema ??= buildMissionRecordSchema()).safeParse(raw, { jitless: true })
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     throw new OrchestratorError({

@@ -29,6 +29,7 @@ import { createCircuitBreaker, createRecoveryCoordinator, createRecoveryPolicy }
 import { decideContinuation } from '@opencode-orchestrator/todo-engine'
 import { createAppLogger } from './app-logger'
 import { CommandHandledSignal } from './command-handled'
+import { createDispatchTrace } from './dispatch-trace'
 import { createDocsCache } from './docs-cache'
 import { loadConfig } from './load-config'
 import { createLoopBreaker } from './loop-breaker'
@@ -164,8 +165,11 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       },
       (error: unknown) => logger.log('error', 'could not clean up background commands left by a killed OpenCode', { error: errorMessage(error) }),
     )
+    // Opt-in timing of the dispatch hot path for the benchmarks (see dispatch-trace.ts).
+    const traceFile = (dependencies.env ?? process.env)['OPENCODE_ORCHESTRATOR_TRACE']
+    const trace = traceFile ? createDispatchTrace({ file: resolve(input.directory, traceFile), clock, logger }) : undefined
     const engine = createMissionEngine({
-      host,
+      host: trace ? trace.traceHost(host) : host,
       bus,
       clock,
       ids,
@@ -184,7 +188,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       }),
       policy: decideContinuation,
       prompts: createMissionPrompts({ clock }),
-      dispatcher: scheduler,
+      dispatcher: trace ? trace.traceDispatcher(scheduler) : scheduler,
       backgroundCount: (missionId) => background.runningCount(missionId),
       onTaskArchive: (task) => taskStore.put(task),
       ...missionEngineSettings(config),
@@ -512,6 +516,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           engine.dispose(),
           taskStore.dispose(),
           missionReports.dispose().then(() => missionEvents.dispose()),
+          trace?.flush(),
         ])
       },
     }

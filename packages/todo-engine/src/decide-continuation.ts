@@ -107,7 +107,11 @@ function checkInput(input: ContinuationInput): void {
  * 5. continuations used up (`iterations ≥ maxIterations`) → `stop`, naming the open todos;
  * 6. `idleTurnsWithoutProgress ≥ stagnationTurns` → `stop`, naming the open todos;
  * 7. the user wrote to the root session → `wait` (paused until the engine resumes the mission);
- * 8. less than `cooldownMs` since the last continuation → `wait` with `retryInMs`;
+ * 8. nothing progressed since the last continuation (`recent.progress` false — no todo moved,
+ *    no task ended; without that flag: the turn that just ended made no progress) and less
+ *    than `cooldownMs` passed since it → `wait` with `retryInMs`. Work that progressed is
+ *    continued at once: the cooldown only slows a loop that is not getting anywhere (until
+ *    rule 6 stops it), never a model that is working fast;
  * 9. otherwise → `continue`, saying what is ready, failed or blocked. Failed and blocked
  *    todos keep the loop going while continuations are left, so the Commander can retry
  *    or replan; rules 5 and 6 end it, naming them.
@@ -150,7 +154,8 @@ export const decideContinuation: ContinuationPolicy = (input): ContinuationDecis
   if (recent.userMessage) {
     return { type: 'wait', reason: 'paused: you wrote to the mission session, so it does not continue on its own; resume the mission to carry on' }
   }
-  if (counters.lastContinuationAt !== undefined && limits.cooldownMs > 0) {
+  const progressed = recent.progress ?? counters.idleTurnsWithoutProgress === 0
+  if (!progressed && counters.lastContinuationAt !== undefined && limits.cooldownMs > 0) {
     const elapsed = input.now - counters.lastContinuationAt
     if (elapsed < limits.cooldownMs) {
       // A clock that went backwards must not push the retry beyond one cooldown.
