@@ -5,6 +5,7 @@ import { version } from '../package.json'
 import { USAGE, parseCliArguments, type CliCommand } from './cli-arguments'
 import { exitCodeForError, isExpectedError } from './exit-codes'
 import { fleetCommand } from './fleet/fleet-command'
+import { initCommand } from './init-command'
 import type { Palette } from './progress-view'
 import { reportCommand } from './report-command'
 import { formatJsonLine } from './run-event'
@@ -69,6 +70,8 @@ export async function main(context: CliContext): Promise<number> {
         return 0
       case 'status':
         return await statusCommand({ command, env: context.env, cwd: context.cwd, clock, stdout, stderr, colors: paletteFor(stdout, context.env) })
+      case 'init':
+        return await initCommand({ command, cwd: context.cwd, stdout })
       case 'report':
         return await reportCommand({ command, env: context.env, cwd: context.cwd, clock, logger: stderrLogger(stderr, clock, false), stdout })
       case 'fleet':

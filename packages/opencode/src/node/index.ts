@@ -21,3 +21,10 @@ export { createBackgroundLedger } from './background-ledger'
 export type { BackgroundLedger, BackgroundLedgerProcesses, CreateBackgroundLedgerOptions, LedgerJob, ReapedJob } from './background-ledger'
 export { isSameProcessAlive, readProcessIdentity } from './process-identity'
 export type { ProcessIdentity } from './process-identity'
+export { createShellPermissionAnalyzer } from './shell-permission'
+export type {
+  CreateShellPermissionAnalyzerOptions,
+  ShellPermissionAnalyzer,
+  ShellPermissionContext,
+  ShellPermissionRequest,
+} from './shell-permission'
