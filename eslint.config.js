@@ -11,6 +11,7 @@ const workspacePackages = [
   '@opencode-orchestrator/report',
   '@opencode-orchestrator/opencode',
   '@opencode-orchestrator/testing',
+  '@opencode-orchestrator/fleet',
 ]
 
 /** Deep imports into another package's internals are never allowed. */
@@ -60,6 +61,22 @@ export default tseslint.config(
     ignores: [`packages/${name}/src/**/*.test.ts`, `packages/${name}/src/**/*.e2e.test.ts`, `packages/${name}/scripts/**`],
     rules: { 'no-restricted-imports': ['error', layer(['@opencode-orchestrator/core'])], 'no-restricted-globals': ['error', processGlobal] },
   })),
+  // The fleet is a Node adapter (BullMQ, Redis, HTTP): of the workspace it knows only core's public entry.
+  {
+    files: ['packages/fleet/src/**/*.ts'],
+    ignores: ['packages/fleet/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noDeepImports,
+            { group: [...workspacePackages.filter((name) => name !== '@opencode-orchestrator/core'), '@opencode-ai/*', 'opencode-ai'], message: 'Layering: the fleet imports only core (see docs/ARCHITECTURE.md).' },
+          ],
+        },
+      ],
+    },
+  },
   // Everyone else: public entry points only.
   {
     files: ['packages/opencode/src/**/*.ts', 'packages/testing/src/**/*.ts', 'packages/simulations/src/**/*.ts', 'apps/*/src/**/*.ts', 'examples/*/src/**/*.ts', '**/*.test.ts'],

@@ -2,13 +2,20 @@
  * Runs every benchmark module of the workspace:
  * `packages/<name>/bench/*.bench.ts` and `apps/<name>/bench/*.bench.ts`.
  *
- * A module default-exports `async (report) => void`, where
- * `report(name, value, unit, target?)` adds one row. A numeric target is an
- * upper bound (`value ≤ target`); `{ min }` / `{ max }` say which way explicitly.
+ * A module default-exports `async (report, raw) => void`, where
+ * `report(name, value, unit, target?)` adds one row and `raw(name, value)`
+ * keeps raw data (e.g. every round of a measurement) in the results file. A
+ * numeric target is an upper bound (`value ≤ target`); `{ min }` / `{ max }`
+ * say which way explicitly.
  *
- * Usage: pnpm bench [filter …] [--check]
- *   filter   only modules whose path contains one of the strings, e.g. `core`
- *   --check  exit with 1 when a row misses its target (module errors always do)
+ * Usage: pnpm bench [filter …] [--check] [--output=<file>]
+ *   filter    only modules whose path contains one of the strings, e.g. `core`
+ *   --check   exit with 1 when a row misses its target (module errors always do)
+ *   --output  where to write the results (default bench-results/latest.json)
+ *
+ * Opt-in modules (`scale.bench.ts`: fan-out at N=50/100 and 10 missions at
+ * once) take long on a small machine and run only when a filter names them:
+ * `pnpm bench scale`.
  *
  * Prints a table and writes bench-results/latest.json. Run with
  * `--conditions=@opencode-orchestrator/source` (the root `bench` script does) so
@@ -17,12 +24,16 @@
  */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
-import { join, relative } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 export type BenchTarget = number | { max?: number; min?: number }
 export type BenchReport = (name: string, value: number, unit: string, target?: BenchTarget) => void
-export type BenchModule = (report: BenchReport) => Promise<void>
+export type BenchRaw = (name: string, value: unknown) => void
+export type BenchModule = (report: BenchReport, raw: BenchRaw) => Promise<void>
+
+/** Modules that run only when a filter names them (too long for every `pnpm bench`). */
+const OPT_IN = /(^|\/)scale\.bench\.ts$/
 
 interface Row {
   module: string
@@ -89,8 +100,11 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<void> {
   const args = process.argv.slice(2)
   const check = args.includes('--check')
+  const outputArg = args.find((arg) => arg.startsWith('--output='))?.slice('--output='.length)
   const filters = args.filter((arg) => !arg.startsWith('--'))
-  const modules = discover().filter((path) => filters.length === 0 || filters.some((filter) => relative(root, path).includes(filter)))
+  const modules = discover().filter((path) =>
+    filters.length === 0 ? !OPT_IN.test(path) : filters.some((filter) => relative(root, path).includes(filter)),
+  )
   if (typeof globalThis.gc !== 'function') console.warn('bench: run node with --expose-gc; heap figures are unreliable without it')
   if (modules.length === 0) {
     console.error(`bench: no benchmark modules found${filters.length ? ` matching ${filters.join(', ')}` : ''}`)
@@ -100,6 +114,7 @@ async function main(): Promise<void> {
 
   const rows: Row[] = []
   const errors: Array<{ module: string; error: string }> = []
+  const raw: Array<{ module: string; name: string; value: unknown }> = []
   for (const path of modules) {
     const module = relative(root, path)
     console.log(`bench: running ${module}`)
@@ -116,7 +131,7 @@ async function main(): Promise<void> {
       globalThis.gc?.()
       const imported = (await import(pathToFileURL(path).href)) as { default?: unknown }
       if (typeof imported.default !== 'function') throw new Error('the module has no default-exported function')
-      await (imported.default as BenchModule)(report)
+      await (imported.default as BenchModule)(report, (name, value) => raw.push({ module, name, value }))
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
       console.error(`bench: ${module} failed:\n${message}`)
@@ -126,9 +141,8 @@ async function main(): Promise<void> {
 
   console.log('')
   printTable(rows)
-  const outputDirectory = join(root, 'bench-results')
-  mkdirSync(outputDirectory, { recursive: true })
-  const output = join(outputDirectory, 'latest.json')
+  const output = outputArg ? resolve(outputArg) : join(root, 'bench-results', 'latest.json')
+  mkdirSync(dirname(output), { recursive: true })
   writeFileSync(
     output,
     `${JSON.stringify(
@@ -139,6 +153,7 @@ async function main(): Promise<void> {
         cpu: { count: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
         gcExposed: typeof globalThis.gc === 'function',
         rows,
+        raw,
         errors,
       },
       null,

@@ -28,6 +28,9 @@ describe('parseCliArguments', () => {
   it('joins unquoted words into one mission and keeps text after -- as mission text', () => {
     expect(parseCliArguments(['run', 'Add', 'a', 'slugify', 'module'])).toMatchObject({ goal: 'Add a slugify module' })
     expect(parseCliArguments(['run', '--', '--not-a-flag', 'text'])).toMatchObject({ goal: '--not-a-flag text' })
+    // The same gate as /task: colour codes and trailing spaces go, shell syntax stays as text, an oversized goal is refused.
+    expect(parseCliArguments(['run', '\u001b[32mFix\u001b[0m it  \n  now  ', '!`touch x`'])).toMatchObject({ goal: 'Fix it\n  now   !`touch x`' })
+    expect(() => parseCliArguments(['run', 'x'.repeat(100 * 1024)])).toThrow(/102,400 characters long; the limit is 20,000.*orchestrator run "Build what docs\/mission.md describes"/)
   })
 
   it('runs the demo with its own mission', () => {

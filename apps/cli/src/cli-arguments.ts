@@ -1,4 +1,5 @@
-import { OrchestratorError } from '@opencode-orchestrator/core'
+import { OrchestratorError, didYouMean, normalizeMissionGoal } from '@opencode-orchestrator/core'
+import { FLEET_USAGE, parseFleetArguments, type FleetCommand } from './fleet/fleet-arguments'
 
 /** The mission the demo runs; its scripted team only knows this one. */
 export const DEMO_MISSION = 'Add a `slugify` module with tests'
@@ -32,13 +33,19 @@ export interface ReportCommand {
   json: boolean
 }
 
-export type CliCommand = RunCommand | StatusCommand | ReportCommand | { name: 'help' } | { name: 'version' }
+export interface InitCommand {
+  name: 'init'
+  directory: string | undefined
+}
+
+export type CliCommand = RunCommand | StatusCommand | ReportCommand | InitCommand | FleetCommand | { name: 'help' } | { name: 'version' }
 
 export const USAGE = `Usage:
   orchestrator run "<mission>" [--dir D] [--model provider/model] [--json] [--verbose]
   orchestrator run --demo [--json]
   orchestrator status [--dir D] [--json]
   orchestrator report <mission-id> [--dir D] [--json]
+  orchestrator init [--dir D]
   orchestrator --help | --version
 
 Commands:
@@ -47,6 +54,9 @@ Commands:
            130 on Ctrl-C (the mission is stopped like /stop).
   status   List the missions of the project D from their journals.
   report   Write the HTML report of a mission and print its path.
+  init     Write a commented D/.opencode/orchestrator.jsonc (kept if it exists) and
+           the JSON Schema beside it (.opencode/orchestrator.schema.json, refreshed),
+           so editors complete and check the options.
 
 Flags:
   --dir D                  Project directory (default: the current directory).
@@ -54,46 +64,25 @@ Flags:
   --json                   Machine-readable JSON Lines on stdout.
   --demo                   No API key needed: a scripted model builds a slugify
                            module in a fresh temporary git repository.
-  --verbose                Structured debug logs on stderr.`
+  --verbose                Structured debug logs on stderr.
+
+${FLEET_USAGE}`
 
 type FlagName = 'dir' | 'model' | 'json' | 'demo' | 'verbose'
 
 const VALUE_FLAGS: ReadonlySet<FlagName> = new Set(['dir', 'model'])
 
-const FLAGS_OF: Record<'run' | 'status' | 'report', readonly FlagName[]> = {
+const FLAGS_OF: Record<'run' | 'status' | 'report' | 'init', readonly FlagName[]> = {
   run: ['dir', 'model', 'json', 'demo', 'verbose'],
   status: ['dir', 'json'],
   report: ['dir', 'json'],
+  init: ['dir'],
 }
 
-const COMMANDS = ['run', 'status', 'report', 'help'] as const
+const COMMANDS = ['run', 'status', 'report', 'init', 'fleet', 'help'] as const
 
 function usageError(message: string, details: Record<string, unknown> = {}): OrchestratorError {
   return new OrchestratorError({ code: 'invalid-argument', message: `${message}\nRun \`orchestrator --help\` for the usage.`, details })
-}
-
-/** Edit distance, to suggest the flag or command a typo was meant to be. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, index) => index)
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1))
-      diagonal = above
-    }
-  }
-  return row[b.length]!
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: { candidate: string; score: number } | undefined
-  for (const candidate of candidates) {
-    const score = distance(word, candidate)
-    if (score <= 2 && (best === undefined || score < best.score)) best = { candidate, score }
-  }
-  return best?.candidate
 }
 
 interface Scanned {
@@ -101,7 +90,7 @@ interface Scanned {
   flags: Map<FlagName, string | true>
 }
 
-function scan(command: 'run' | 'status' | 'report', tokens: readonly string[]): Scanned {
+function scan(command: 'run' | 'status' | 'report' | 'init', tokens: readonly string[]): Scanned {
   const allowed = FLAGS_OF[command]
   const positionals: string[] = []
   const flags = new Map<FlagName, string | true>()
@@ -119,7 +108,7 @@ function scan(command: 'run' | 'status' | 'report', tokens: readonly string[]): 
     const name = rawName as FlagName
     if (!allowed.includes(name)) {
       const known = (Object.values(FLAGS_OF).flat() as string[]).includes(rawName)
-      const suggestion = closest(rawName, allowed)
+      const suggestion = didYouMean(rawName, allowed)
       throw usageError(
         known
           ? `The flag --${rawName} does not apply to \`orchestrator ${command}\`; it takes ${allowed.map((flag) => `--${flag}`).join(', ')}.`
@@ -156,10 +145,11 @@ export function parseCliArguments(argv: readonly string[]): CliCommand {
   const [first, ...rest] = argv
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { name: 'help' }
   if (first === '--version' || first === '-v') return { name: 'version' }
-  if (first !== 'run' && first !== 'status' && first !== 'report') {
-    const suggestion = closest(first, COMMANDS)
+  if (first === 'fleet') return rest.includes('--help') || rest.includes('-h') ? { name: 'help' } : parseFleetArguments(rest)
+  if (first !== 'run' && first !== 'status' && first !== 'report' && first !== 'init') {
+    const suggestion = didYouMean(first, COMMANDS)
     throw usageError(
-      `Unknown command '${first}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}. Commands: run, status, report.`,
+      `Unknown command '${first}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}. Commands: run, status, report, init, fleet.`,
       { field: 'command', value: first },
     )
   }
@@ -171,6 +161,11 @@ export function parseCliArguments(argv: readonly string[]): CliCommand {
   if (first === 'status') {
     if (positionals.length > 0) throw usageError(`\`orchestrator status\` takes no arguments, got '${positionals.join(' ')}'. Use --dir to pick the project.`, { field: 'arguments' })
     return { name: 'status', directory, json }
+  }
+
+  if (first === 'init') {
+    if (positionals.length > 0) throw usageError(`\`orchestrator init\` takes no arguments, got '${positionals.join(' ')}'. Use --dir to pick the project.`, { field: 'arguments' })
+    return { name: 'init', directory }
   }
 
   if (first === 'report') {
@@ -193,8 +188,11 @@ export function parseCliArguments(argv: readonly string[]): CliCommand {
   if (goal.length === 0) {
     throw usageError('Missing mission text: `orchestrator run "Add a slugify module with tests"` (or try `orchestrator run --demo`).', { field: 'mission' })
   }
+  // The same gate as the plugin's /task: a goal accepted here can always be planned.
+  const checked = normalizeMissionGoal(goal)
+  if (!checked.ok) throw usageError(checked.message.replaceAll('/task "', 'orchestrator run "'), { field: 'mission' })
   if (model !== undefined && !/^[^/\s]+\/\S+$/.test(model)) {
     throw usageError(`--model '${model}' is not provider/model; write e.g. --model anthropic/claude-sonnet-4-5 (\`opencode models\` lists yours).`, { field: 'model', value: model })
   }
-  return { name: 'run', goal, directory, model, json, demo: false, verbose: flags.has('verbose') }
+  return { name: 'run', goal: checked.goal, directory, model, json, demo: false, verbose: flags.has('verbose') }
 }

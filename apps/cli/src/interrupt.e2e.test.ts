@@ -73,16 +73,38 @@ describe('orchestrator run, then Ctrl-C', () => {
     expect(everything).toContain(jobPid)
     expect(everything.every(isAlive)).toBe(true)
 
+    // The last moment the server was seen alive: a call cut by the stop ends before it, one closed by the exit after.
+    let serverLastSeenAlive = Date.now()
+    let watching = true
+    const watcher = (async () => {
+      while (watching) {
+        const now = Date.now()
+        if (!isAlive(serverPid)) return
+        serverLastSeenAlive = now
+        await new Promise((resolve) => setTimeout(resolve, 2))
+      }
+    })()
     cli.child.kill('SIGINT')
     const exitCode = await cli.exited
+    await until(() => !isAlive(serverPid), 5_000, 'the server exited')
+    watching = false
+    await watcher
     expect(exitCode, cli.stderr()).toBe(130)
 
     // Stopped through /stop: the journal says so, the hanging model calls were cut.
     const lines = parseJsonLines(cli.stdout())
     const end = lines.at(-1)!
     expect(end).toMatchObject({ type: 'mission-end', state: 'stopped', exitCode: 130 })
-    expect(String(end.reason)).toContain('/stop')
-    expect(model.requests.filter((request) => request.rule === 'worker').every((request) => request.closedEarly === true || request.endedAt !== undefined)).toBe(true)
+    // Ctrl-C is named as such, not as the /stop command the CLI sends for it.
+    expect(end.reason).toBe('stopped by the user: Ctrl-C in orchestrator run')
+    const workerCalls = model.requests.filter((request) => request.rule === 'worker')
+    expect(workerCalls).toHaveLength(2)
+    for (const call of workerCalls) {
+      expect(call.closedEarly).toBe(true)
+      // Cut while the server still ran (by the stop), not by the process exit closing every connection.
+      expect(call.endedAt).toBeDefined()
+      expect(call.endedAt!).toBeLessThan(serverLastSeenAlive)
+    }
 
     // Nothing is left: not the server, not its children, not the background job.
     await until(() => !everything.some(isAlive), 5_000, `processes gone (still alive: ${everything.filter(isAlive).join(', ')})`)

@@ -76,7 +76,7 @@ describe('main', () => {
     await saveJournal('mission_b.json', '{"version":1')
     const { code, stdout, stderr } = await run(['status'])
     expect(code).toBe(65)
-    expect(stdout).toContain('mission_a  sealed  1/1    1 m 00 s ago  sealed: the todo is done')
+    expect(stdout).toContain('mission_a  sealed  1/1    1m 00s ago  sealed: the todo is done')
     expect(stderr).toContain('mission_b.json is not valid JSON')
 
     const json = await run(['status', '--json'])

@@ -4,6 +4,8 @@ import picocolors from 'picocolors'
 import { version } from '../package.json'
 import { USAGE, parseCliArguments, type CliCommand } from './cli-arguments'
 import { exitCodeForError, isExpectedError } from './exit-codes'
+import { fleetCommand } from './fleet/fleet-command'
+import { initCommand } from './init-command'
 import type { Palette } from './progress-view'
 import { reportCommand } from './report-command'
 import { formatJsonLine } from './run-event'
@@ -68,8 +70,22 @@ export async function main(context: CliContext): Promise<number> {
         return 0
       case 'status':
         return await statusCommand({ command, env: context.env, cwd: context.cwd, clock, stdout, stderr, colors: paletteFor(stdout, context.env) })
+      case 'init':
+        return await initCommand({ command, cwd: context.cwd, stdout })
       case 'report':
         return await reportCommand({ command, env: context.env, cwd: context.cwd, clock, logger: stderrLogger(stderr, clock, false), stdout })
+      case 'fleet':
+        return await fleetCommand({
+          command,
+          env: context.env,
+          cwd: context.cwd,
+          clock,
+          logger: stderrLogger(stderr, clock, command.action === 'worker' && command.verbose),
+          stdout,
+          interrupt: interrupt.signal,
+          resolveFrom: import.meta.url,
+          ...(context.startTimeoutMs !== undefined ? { startTimeoutMs: context.startTimeoutMs } : {}),
+        })
       case 'run': {
         const reporter = command.json
           ? createJsonLinesReporter({ stream: stdout, now: () => clock.now() })

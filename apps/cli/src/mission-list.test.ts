@@ -33,9 +33,9 @@ describe('mission list', () => {
     ]
     const problems = [{ file: '/p/m.json', error: new OrchestratorError({ code: 'journal-corrupt', message: 'Mission journal /p/m.json is not valid JSON' }) }]
     expect(renderMissionList({ summaries, problems, missions: '/p', colors: plain }).split('\n')).toEqual([
-      'MISSION      STATE    TODOS  AGE           END REASON / GOAL',
-      'mission_new  waiting  0/0    10.0 s ago    Add a slugify module with tests',
-      'mission_old  sealed   0/0    1 m 00 s ago  sealed: all 3 todos verified',
+      'MISSION      STATE    TODOS  AGE         END REASON / GOAL',
+      'mission_new  waiting  0/0    10.0 s ago  Add a slugify module with tests',
+      'mission_old  sealed   0/0    1m 00s ago  sealed: all 3 todos verified',
       'unreadable: Mission journal /p/m.json is not valid JSON',
     ])
   })

@@ -1,6 +1,7 @@
+import { formatDuration, truncateText } from '@opencode-orchestrator/core'
 import type { MissionRecord } from '@opencode-orchestrator/core'
 import type { JournalProblem } from './mission-journals'
-import { formatDuration, type Palette } from './progress-view'
+import type { Palette } from './progress-view'
 
 /** One row of `orchestrator status`. */
 export interface MissionSummary {
@@ -27,7 +28,6 @@ export function summarizeMission(record: MissionRecord, now: number): MissionSum
   }
 }
 
-const shorten = (text: string, limit: number) => (text.length > limit ? `${text.slice(0, limit - 1)}…` : text)
 
 /** The `orchestrator status` table, newest mission first, then the journals that could not be read. */
 export function renderMissionList(input: { summaries: readonly MissionSummary[]; problems: readonly JournalProblem[]; missions: string; colors: Palette }): string {
@@ -42,7 +42,7 @@ export function renderMissionList(input: { summaries: readonly MissionSummary[];
       summary.state,
       `${summary.todos.verified}/${summary.todos.total}`,
       `${formatDuration(summary.ageMs)} ago`,
-      shorten(summary.endReason ?? summary.goal, 70),
+      truncateText(summary.endReason ?? summary.goal, 70),
     ])
     const header = ['MISSION', 'STATE', 'TODOS', 'AGE', 'END REASON / GOAL']
     const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)))

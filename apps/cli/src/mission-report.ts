@@ -22,8 +22,12 @@ export interface WriteMissionReportOptions {
 
 export interface WrittenReport {
   path: string
-  /** Where the timeline came from. */
-  source: 'timeline.json' | 'journal'
+  /**
+   * Where the report came from: re-rendered from `timeline.json`, built from the journal (and the
+   * messages, when given; `timeline.json` is then written beside it), or `kept`: an existing report
+   * with nothing richer to draw it from again (no `timeline.json`, no messages) is left as it is.
+   */
+  source: 'timeline.json' | 'journal' | 'kept'
   mission: MissionRecord
 }
 
@@ -73,11 +77,19 @@ export async function writeMissionReport(options: WriteMissionReportOptions): Pr
       logger.log('warn', 'timeline.json unreadable; drawing the report from the journal', { file: files.timeline, error: errorMessage(error) })
     }
   }
+  if (timeline === undefined && options.messages === undefined && (await readOptional(files.report)) !== undefined) {
+    // The report there was drawn with the sessions' messages (model turns, tool calls); one from the
+    // journal alone would replace every lane with "messages unavailable".
+    logger.log('info', 'kept the existing report: without timeline.json or the messages it cannot be drawn again as richly', { file: files.report })
+    return { path: files.report, source: 'kept', mission }
+  }
   if (timeline === undefined) {
     const eventText = await readOptional(files.events)
     const events = eventText === undefined ? { entries: [], problems: [] } : parseMissionEventLog(eventText)
     for (const problem of events.problems.slice(0, 5)) logger.log('warn', 'event log line skipped', { file: files.events, line: problem.line, problem: problem.message })
     timeline = buildMissionTimeline({ mission, messages: options.messages ?? {}, events: events.entries, generatedAt: options.now })
+    // timeline.json first, like the plugin: `orchestrator report` re-renders this one later, never a poorer one.
+    await writeAtomically(files.timeline, `${JSON.stringify(timeline)}\n`)
   }
   await writeAtomically(files.report, renderMissionReport(timeline))
   return { path: files.report, source, mission }

@@ -42,6 +42,9 @@ export interface MissionOutcome {
 
 const TERMINAL_TOAST = /^Mission (sealed|stopped|failed)\b/
 
+/** What `/stop` is told when the user presses Ctrl-C: the mission's end reason names it. */
+export const CTRL_C_STOP_NOTE = 'Ctrl-C in orchestrator run'
+
 /**
  * Runs one mission on a started server: creates the root session, sends
  * `/task`, follows the mission through the event stream and its journal, and
@@ -213,8 +216,9 @@ export async function runMission(options: RunMissionOptions): Promise<MissionOut
     logger.log('info', 'interrupted; sending /stop', { sessionId, missionId: tracker.missionId })
     later(() => finish({ outcome: outcomeOf(tracker.record, 'interrupted (Ctrl-C)') }), stopWaitMs)
     void client.session
-      .command({ sessionID: sessionId, command: 'stop', arguments: '' })
-      // The plugin handles /stop in code and ends the command with a notice: an error answer is expected.
+      // The argument says who stopped it: the mission ends "stopped by the user: Ctrl-C in orchestrator run", not "(/stop)".
+      .command({ sessionID: sessionId, command: 'stop', arguments: CTRL_C_STOP_NOTE })
+      // The plugin handles /stop in code: the answer says what it did, no model call follows.
       .catch((error: unknown) => logger.log('warn', '/stop request failed', { error: errorMessage(error) }))
       .finally(() => {
         // Before the mission existed there is nothing to stop but the root's own turn.

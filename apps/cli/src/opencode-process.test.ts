@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLogger, systemClock } from '@opencode-orchestrator/core'
@@ -54,11 +54,19 @@ describe('startOpencodeProcess', () => {
   })
 
   it('stops a start-up that is interrupted (Ctrl-C) and kills what it started', async () => {
-    const binary = fakeOpencode('sleep 300')
+    // The stand-in records its own pid and a child's (in a group of its own, like a background job), then never says "listening".
+    const pids = join(directory, `interrupted-${Math.random().toString(36).slice(2)}`)
+    const binary = fakeOpencode([`echo $$ > "${pids}.self"`, `setsid sleep 300 & echo $! > "${pids}.job"`, 'sleep 300'].join('\n'))
     const controller = new AbortController()
     const starting = startOpencodeProcess({ binary, directory, env: { PATH: process.env.PATH ?? '' }, clock: systemClock, logger, signal: controller.signal })
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    const readPid = (path: string) => (existsSync(path) ? Number(readFileSync(path, 'utf8').trim()) || undefined : undefined)
+    const deadline = Date.now() + 10_000
+    while ((readPid(`${pids}.self`) === undefined || readPid(`${pids}.job`) === undefined) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    const started = [readPid(`${pids}.self`), readPid(`${pids}.job`)]
+    expect(started.every((pid) => pid !== undefined && isAlive(pid))).toBe(true)
     controller.abort()
     await expect(starting).rejects.toMatchObject({ code: 'task-cancelled' })
+    // What it started is gone, not only the promise: the stand-in and its background child.
+    expect(started.filter((pid) => pid !== undefined && isAlive(pid))).toEqual([])
   })
 })

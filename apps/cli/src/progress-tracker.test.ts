@@ -41,6 +41,7 @@ describe('createProgressTracker', () => {
       todos: { verified: 0, total: 0, failed: 0 },
       workers: { running: 0, queued: 0 },
       agents: {},
+      tasksEnded: 0,
       recoveries: { inProgress: 0, notices: 0 },
       tokens: 0,
       elapsedMs: 2_500,

@@ -65,7 +65,9 @@ export function createProgressTracker({ startedAt, directory }: { startedAt: num
     const agents: Record<string, number> = {}
     let workersRunning = 0
     let workersQueued = 0
+    let tasksEnded = 0
     for (const task of record?.tasks ?? []) {
+      if (isTaskFinal(task)) tasksEnded++
       if (task.status === 'running') agents[task.agent] = (agents[task.agent] ?? 0) + 1
       if (task.agent !== 'worker') continue
       if (task.status === 'running') workersRunning++
@@ -80,6 +82,7 @@ export function createProgressTracker({ startedAt, directory }: { startedAt: num
       },
       workers: { running: workersRunning, queued: workersQueued },
       agents,
+      tasksEnded,
     }
   }
 
@@ -182,13 +185,14 @@ export function createProgressTracker({ startedAt, directory }: { startedAt: num
     },
 
     snapshot(now) {
-      const { todos, workers, agents } = counts()
+      const { todos, workers, agents, tasksEnded } = counts()
       return {
         missionId: record?.id,
         state: record?.state ?? 'starting',
         todos,
         workers,
         agents,
+        tasksEnded,
         recoveries: { inProgress: retrying.size, notices: recoveryNotices },
         tokens: Math.max(record?.counters.tokens ?? 0, liveTokens()),
         elapsedMs: Math.max(0, now - startedAt),

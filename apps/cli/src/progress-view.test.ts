@@ -1,6 +1,6 @@
 import picocolors from 'picocolors'
 import { describe, expect, it } from 'vitest'
-import { formatDuration, formatTokens, progressBar, renderEventLine, renderMissionEnd, renderProgressBlock } from './progress-view'
+import { formatTokens, progressBar, renderEventLine, renderMissionEnd, renderProgressBlock } from './progress-view'
 import type { ProgressSnapshot } from './run-event'
 
 const plain = picocolors.createColors(false)
@@ -18,10 +18,6 @@ const snapshot: ProgressSnapshot = {
 
 describe('progress view', () => {
   it('formats durations and token counts for people', () => {
-    expect(formatDuration(850)).toBe('850 ms')
-    expect(formatDuration(12_400)).toBe('12.4 s')
-    expect(formatDuration(185_000)).toBe('3 m 05 s')
-    expect(formatDuration(3_720_000)).toBe('1 h 02 m')
     expect(formatTokens(950)).toBe('950')
     expect(formatTokens(12_345)).toBe('12.3k')
     expect(formatTokens(4_100_000)).toBe('4.1M')
@@ -36,7 +32,7 @@ describe('progress view', () => {
   it('renders the live block: bar, workers, recoveries, elapsed time, tokens', () => {
     expect(renderProgressBlock(snapshot, { goal: 'Add slugify', colors: plain, barWidth: 6 }).split('\n')).toEqual([
       'orchestrator · Add slugify',
-      '  mission  mission_1 · working · 12.4 s',
+      '  mission  mission_1 · waiting for tasks · 12.4 s',
       '  todos    ██░░░░ 1/3 verified',
       '  workers  2 running · 1 queued  (also running: reviewer 1)',
       '  recovery 1 retrying now · 2 notices',
@@ -72,5 +68,16 @@ describe('progress view', () => {
     expect(stopped).toContain('■ Mission stopped after 9.0 s.')
     expect(stopped).toContain('Reason: no progress in 3 turns')
     expect(renderMissionEnd({ type: 'mission-end', missionId: 'm', state: 'failed', reason: '401', exitCode: 1, elapsedMs: 1, todos: { verified: 0, total: 0, failed: 0 }, tokens: 0 }, plain)).toContain('✖ Mission failed')
+  })
+
+  it('ends without saying the state twice, and never draws a cancelled task as failed', () => {
+    const end = renderMissionEnd(
+      { type: 'mission-end', missionId: 'm', state: 'stopped', reason: 'stopped: no todo progress in 3 turns (t1 still open)', exitCode: 3, elapsedMs: 12_000, todos: { verified: 0, total: 1, failed: 0 }, tokens: 10 },
+      plain,
+    )
+    expect(end).toContain('Reason: no todo progress in 3 turns (t1 still open)')
+    expect(end).not.toContain('stopped: stopped')
+    const line = renderEventLine({ type: 'task-end', taskId: 'task_2', agent: 'worker', title: 't2', status: 'cancelled', error: 'mission-ended: mission stopped by the user (/stop)' }, plain)
+    expect(line).toBe('■ worker task_2 t2 — cancelled: mission-ended: mission stopped by the user (/stop)')
   })
 })

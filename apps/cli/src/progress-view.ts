@@ -1,20 +1,10 @@
+import { formatDuration } from '@opencode-orchestrator/core'
 import type { Colors } from 'picocolors/types'
+import { describeState, describeTally, endReasonText, isMissionFinal } from '@opencode-orchestrator/core'
 import type { ProgressSnapshot, RunEvent, RunFiles } from './run-event'
 
 /** Text styling; `createColors(false)` from picocolors gives plain text. */
 export type Palette = Pick<Colors, 'bold' | 'dim' | 'green' | 'yellow' | 'red' | 'cyan' | 'magenta'>
-
-/** `850 ms`, `12.4 s`, `3 m 05 s`, `1 h 02 m`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
-  const totalSeconds = Math.floor(ms / 1000)
-  const hours = Math.floor(totalSeconds / 3600)
-  const minutes = Math.floor((totalSeconds % 3600) / 60)
-  const seconds = totalSeconds % 60
-  if (hours > 0) return `${hours} h ${String(minutes).padStart(2, '0')} m`
-  return `${minutes} m ${String(seconds).padStart(2, '0')} s`
-}
 
 /** `950`, `12.3k`, `4.1M`. */
 export function formatTokens(tokens: number): string {
@@ -29,15 +19,30 @@ export function progressBar(done: number, total: number, width: number): string 
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`
 }
 
-const STATE_LABEL: Record<ProgressSnapshot['state'], string> = {
-  starting: 'starting',
-  planning: 'planning',
-  dispatching: 'dispatching',
-  waiting: 'working',
-  reviewing: 'reviewing',
-  sealed: 'sealed',
-  stopped: 'stopped',
-  failed: 'failed',
+/** The mission state in core's words (what the toasts and the status command say). */
+const stateLabel = (state: ProgressSnapshot['state']) => (state === 'starting' ? 'starting' : describeState(state))
+
+/**
+ * The one-line progress text of a log (not a terminal): core's `describeTally`, the words of the
+ * plugin's progress notice, plus the tokens, e.g. `waiting for tasks · 1/3 todos verified · 2 workers running · 1,234 tokens`.
+ */
+export function progressLine(snapshot: ProgressSnapshot): string {
+  if (snapshot.state === 'starting') return `starting · ${snapshot.tokens} tokens`
+  const tally = describeTally({
+    state: snapshot.state,
+    todosTotal: snapshot.todos.total,
+    todosVerified: snapshot.todos.verified,
+    todosAwaitingReview: 0,
+    todosFailed: snapshot.todos.failed,
+    todosCancelled: 0,
+    running: snapshot.agents,
+    queued: snapshot.workers.queued,
+    tasksEnded: snapshot.tasksEnded ?? 0,
+    retrying: snapshot.recoveries.inProgress,
+    background: 0,
+  })
+  const state = describeState(snapshot.state)
+  return `${tally.startsWith(state) ? tally : `${state} · ${tally}`} · ${snapshot.tokens} tokens`
 }
 
 /** The live block under the activity lines, redrawn in place on a terminal. */
@@ -60,7 +65,7 @@ export function renderProgressBlock(snapshot: ProgressSnapshot, options: { goal:
   const bar = progressBar(todos.verified, todos.total, options.barWidth ?? 24)
   return [
     `${colors.bold(colors.cyan('orchestrator'))} ${colors.dim('·')} ${options.goal}`,
-    `  ${colors.dim('mission ')} ${snapshot.missionId ?? colors.dim('(starting)')} ${colors.dim('·')} ${STATE_LABEL[snapshot.state]} ${colors.dim('·')} ${formatDuration(snapshot.elapsedMs)}`,
+    `  ${colors.dim('mission ')} ${snapshot.missionId ?? colors.dim('(starting)')} ${colors.dim('·')} ${stateLabel(snapshot.state)} ${colors.dim('·')} ${formatDuration(snapshot.elapsedMs)}`,
     `  ${colors.dim('todos   ')} ${colors.green(bar)} ${todos.verified}/${todos.total} verified${todos.failed > 0 ? ` ${colors.red(`· ${todos.failed} failed`)}` : ''}`,
     `  ${colors.dim('workers ')} ${workers.running} running · ${workers.queued} queued${others.length > 0 ? colors.dim(`  (also running: ${others.join(', ')})`) : ''}`,
     `  ${colors.dim('recovery')} ${recoveryText}`,
@@ -78,6 +83,8 @@ export function renderEventLine(event: RunEvent, colors: Palette): string | unde
     case 'task-end': {
       const took = event.durationMs === undefined ? '' : colors.dim(` (${formatDuration(event.durationMs)})`)
       if (event.status === 'completed') return `${colors.green('✔')} ${event.agent} ${colors.dim(event.taskId)} ${event.title}${took}`
+      // Cancelled (by a stop or a seal) is not failed: no red cross.
+      if (event.status === 'cancelled') return `${colors.yellow('■')} ${event.agent} ${colors.dim(event.taskId)} ${event.title} — cancelled${event.error ? `: ${event.error}` : ''}${took}`
       return `${colors.red('✖')} ${event.agent} ${colors.dim(event.taskId)} ${event.title} — ${event.status}${event.error ? `: ${event.error}` : ''}${took}`
     }
     case 'tool': {
@@ -106,7 +113,9 @@ export function renderMissionEnd(event: Extract<RunEvent, { type: 'mission-end' 
           ? colors.yellow(colors.bold(`■ Interrupted after ${formatDuration(event.elapsedMs)}.`))
           : colors.red(colors.bold(`✖ Mission failed after ${formatDuration(event.elapsedMs)}.`))
   const lines = [headline]
-  if (event.state !== 'sealed' && event.reason.length > 0) lines.push(`  Reason: ${event.reason}`)
+  // The headline names the state: the reason does not say it again ("stopped: stopped: …").
+  const reason = event.state !== 'interrupted' && isMissionFinal(event.state) ? endReasonText(event.state, event.reason) : event.reason
+  if (event.state !== 'sealed' && reason.length > 0) lines.push(`  Reason: ${reason}`)
   if (event.files) lines.push(...renderFiles(event.files, colors))
   lines.push(colors.dim(`  exit code ${event.exitCode}`))
   return lines.join('\n')

@@ -1,7 +1,6 @@
 import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2'
 import { OrchestratorError, errorMessage, isMissionFinal, type Clock, type HostMessage, type Logger, type MissionRecord } from '@opencode-orchestrator/core'
 import { loadConfig, toHostMessage } from '@opencode-orchestrator/opencode'
-import { resolveOpencodeBinary } from '@opencode-orchestrator/testing'
 import type { RunCommand } from './cli-arguments'
 import { prepareDemoProject, type DemoProject } from './demo/demo-project'
 import { EXIT_CODES, exitCodeForMission } from './exit-codes'
@@ -12,6 +11,7 @@ import { runMission, type MissionOutcome } from './mission-run'
 import { chooseModel } from './model-selection'
 import { projectDirectory } from './project-directory'
 import { startOpencodeProcess, type OpencodeProcess } from './opencode-process'
+import { selectOpencode } from './opencode-selection'
 import { resolvePluginUrl } from './plugin-location'
 import { createProgressTracker } from './progress-tracker'
 import type { RunEvent, RunFiles } from './run-event'
@@ -36,7 +36,7 @@ export interface RunCommandOptions {
   startTimeoutMs?: number
 }
 
-async function fetchMessages(client: OpencodeClient, record: MissionRecord, logger: Logger): Promise<Record<string, HostMessage[]>> {
+export async function fetchMessages(client: OpencodeClient, record: MissionRecord, logger: Logger): Promise<Record<string, HostMessage[]>> {
   const messages: Record<string, HostMessage[]> = {}
   for (const session of record.sessions) {
     const answer = await client.session.messages({ sessionID: session.sessionId })
@@ -82,8 +82,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   // The user's input first: a wrong --dir is reported before anything is resolved or started.
   const userDirectory = command.demo ? undefined : await projectDirectory(options.cwd, command.directory)
   const pluginUrl = resolvePluginUrl(options.resolveFrom)
-  const binary = resolveOpencodeBinary({ from: options.resolveFrom })
-  logger.log('debug', 'resolved', { binary: binary.path, version: binary.version, pluginUrl })
+  const binary = selectOpencode({ env: options.env, from: options.resolveFrom, logger })
+  logger.log('debug', 'resolved', { binary: binary.path, version: binary.version, source: binary.source, pluginUrl })
 
   let demo: DemoProject | undefined
   let server: OpencodeProcess | undefined
@@ -116,7 +116,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     }
 
     const tracker = createProgressTracker({ startedAt, directory })
-    reporter.note(`Starting OpenCode ${binary.version}…`)
+    reporter.note(`Starting OpenCode ${binary.version} (${binary.source === 'path' ? binary.path : 'bundled'})…`)
     server = await startOpencodeProcess({ binary: binary.path, directory, env, clock, logger, signal: interrupt, ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}) })
     const client = createOpencodeClient({ baseUrl: server.url, directory })
     await checkServer({ client, server, command, reporter })

@@ -20,6 +20,8 @@ export interface ProgressSnapshot {
   workers: { running: number; queued: number }
   /** Running tasks per agent (planner, worker, reviewer). */
   agents: Record<string, number>
+  /** Delegated tasks that have ended (any outcome). */
+  tasksEnded?: number
   /** Sessions waiting on a retry right now (OpenCode's own retries), and orchestrator recovery notices so far. */
   recoveries: { inProgress: number; notices: number }
   /** Tokens of every session of the mission (input + output + reasoning). */

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { baseOpencodeConfig, startScriptedModel, type ScriptedModel } from '@opencode-orchestrator/testing'
 import { parseJsonLines, startCli } from './test-support/cli-process'
@@ -51,6 +53,16 @@ describe('orchestrator run: exit codes', () => {
     expect(end).toMatchObject({ type: 'mission-end', state: 'stopped', exitCode: 2, missionId: start.missionId })
     expect(String(end.reason)).toMatch(/no todo progress/)
     expect(end.files).toMatchObject({ directory: setup.project, report: expect.stringMatching(/report\.html$/) })
+
+    // run leaves timeline.json beside the report, and `orchestrator report` redraws from it: the
+    // Commander's turns stay (no lane falls back to "messages unavailable").
+    const reportPath = (end.files as { report: string }).report
+    expect(existsSync(join(dirname(reportPath), 'timeline.json'))).toBe(true)
+    expect(readFileSync(reportPath, 'utf8')).not.toContain('messages unavailable')
+    const again = startCli(['report', String(start.missionId), '--json'], { env: setup.env, cwd: setup.project })
+    expect(await again.exited, again.stderr()).toBe(0)
+    expect(parseJsonLines(again.stdout()).at(-1)).toMatchObject({ type: 'report', path: reportPath, source: 'timeline.json' })
+    expect(readFileSync(reportPath, 'utf8')).not.toContain('messages unavailable')
   })
 
   it('failed (the worker model answers 401) → exit 1 with the reason', async () => {

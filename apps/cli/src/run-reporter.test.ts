@@ -52,7 +52,7 @@ describe('createTerminalReporter without a terminal', () => {
     reporter.close()
     const text = stream.text()
     expect(text).not.toContain(`${String.fromCharCode(27)}[`)
-    expect(text.split('\n').filter((line) => line.startsWith('progress'))).toEqual(['progress waiting · 0/3 todos verified · workers 2 running, 0 queued · recoveries 0 · 100 tokens'])
+    expect(text.split('\n').filter((line) => line.startsWith('progress'))).toEqual(['progress waiting for tasks · 0/3 todos verified · 2 workers running · 100 tokens'])
     expect(text).toContain('Starting OpenCode…\n')
     expect(text).toContain('▶ worker task_1 t1\n')
     expect(text).toContain('✔ Mission sealed in 3.0 s: 3/3 todos verified.')

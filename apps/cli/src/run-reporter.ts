@@ -1,6 +1,6 @@
 import { createLogUpdate } from 'log-update'
 import { formatJsonLine, type ProgressSnapshot, type RunEvent } from './run-event'
-import { renderEventLine, renderMissionEnd, renderProgressBlock, type Palette } from './progress-view'
+import { progressLine, renderEventLine, renderMissionEnd, renderProgressBlock, type Palette } from './progress-view'
 
 /** Where a run's output goes: the live terminal display or JSON Lines. */
 export interface RunReporter {
@@ -94,10 +94,7 @@ export function createTerminalReporter({ stream, colors, goal }: { stream: Outpu
       const key = progressKey({ ...snapshot, tokens: 0 })
       if (key === lastKey) return
       lastKey = key
-      const { todos, workers } = snapshot
-      stream.write(
-        `${colors.dim('progress')} ${snapshot.state} · ${todos.verified}/${todos.total} todos verified · workers ${workers.running} running, ${workers.queued} queued · recoveries ${snapshot.recoveries.inProgress} · ${snapshot.tokens} tokens\n`,
-      )
+      stream.write(`${colors.dim('progress')} ${progressLine(snapshot)}\n`)
     },
     close() {
       if (!closed) block?.done()

@@ -13,16 +13,19 @@
  * - child done → parent notified: the child's final answer ends → the parent's
  *   next model request (ours: the Commander's wake; native: the parent's step
  *   with the task result). Median of several rounds.
- * - fan-out wall time, 10 and 50 children at a fixed 1 s model delay: the
- *   parent's answer with the N calls ends → the parent's request with every
- *   result. Median of rounds that alternate native and ours.
+ * - fan-out: see fan-out.bench.ts (beside both of OpenCode's floors) and
+ *   scale.bench.ts (N=50/100, 10 missions at once).
  * - cancel → every descendant idle (session.status idle events), 5 children mid-call.
  * - idle → continuation prompt: the Commander's turn ends with work left → the
- *   continuation request (default cooldown 2000 ms: the first continuation is
- *   not held, the next one waits out the cooldown).
+ *   continuation request. After progress since the last continuation (a todo
+ *   moved, a delegated task ended) it is sent at once (p50 over several
+ *   turns); after a turn without progress it waits out the default 2000 ms
+ *   cooldown (decision 070).
  * - plugin load: server start → ready with and without the plugin (median of
  *   rounds; on a shared 2-core box this swings by hundreds of ms), and — the
- *   precise figure — the bundle's cold import + init in OpenCode's own Bun.
+ *   precise figure — the bundle's cold import + init in OpenCode's own Bun,
+ *   beside the floor every tool-registering plugin pays: a minimal plugin that
+ *   registers one zod tool, measured the same way in alternating processes.
  * - plain chat: extra bytes per model request with the plugin installed.
  * - tool.execute.before: µs per call, in-process (the plugin built with
  *   `createOrchestratorPlugin` and a minimal fake client), for a session inside
@@ -32,148 +35,38 @@
  *   on a fresh server warmed up with 10 tasks.
  */
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Hooks, PluginInput, ToolContext } from '@opencode-ai/plugin'
 import { createOrchestratorPlugin } from '@opencode-orchestrator/opencode'
+import { resolveOpencodeBinary, startOpencodeServer, startScriptedModel, type OpencodeServer, type ScriptedModel } from '@opencode-orchestrator/testing'
 import {
-  resolveOpencodeBinary,
-  startOpencodeServer,
-  startScriptedModel,
-  type ChatRequestSummary,
-  type OpencodeServer,
-  type ScriptedModel,
-  type ScriptedResponse,
-  type ScriptedToolCall,
-} from '@opencode-orchestrator/testing'
-
-type Report = (name: string, value: number, unit: string, target?: number | { max?: number; min?: number }) => void
+  NATIVE_AGENTS,
+  delegate,
+  isContinuation,
+  isWake,
+  median,
+  rssMb,
+  runMission,
+  runNative,
+  settle,
+  stopMission,
+  task,
+  until,
+  type Raw,
+  type Report,
+} from './bench-support'
 
 const bundlePath = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const LOAD_ROUNDS = 3
 const LATENCY_ROUNDS = 9
-const FAN_OUT_DELAY_MS = 1000
-const FAN_OUT_ROUNDS = 3
+const PROGRESS_CONTINUATIONS = 5
 const CHILD_DELAY_MS = 200
 const SEQUENTIAL_CHILDREN = 200
 const HOOK_CALLS = 20_000
-
-const NATIVE_AGENTS = {
-  'bench-parent': { mode: 'primary', description: 'Benchmark parent', prompt: 'You are the bench parent.' },
-  'bench-child': { mode: 'subagent', description: 'Benchmark child that does one part', prompt: 'You are the bench child.' },
-}
-
-const median = (values: readonly number[]) => {
-  if (values.length === 0) throw new Error('median of no values: a measurement produced no samples')
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now()
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`lifecycle bench: ${what} did not happen within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
-const rssMb = (pid: number | undefined) => {
-  if (pid === undefined) throw new Error('lifecycle bench: the server has no pid (not running?)')
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!match) throw new Error(`lifecycle bench: no VmRSS line in /proc/${pid}/status`)
-  return Number(match[1]) / 1024
-}
-
-const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const task = (tag: string, index: number): ScriptedToolCall => ({
-  name: 'task',
-  arguments: { description: `part ${index}`, prompt: `Do part ${index}. [${tag}]`, subagent_type: 'bench-child' },
-})
-const delegate = (index: number): ScriptedToolCall => ({ name: 'orchestrator_delegate', arguments: { agent: 'worker', title: `part ${index}`, prompt: `Do part ${index}.` } })
-const slow = (response: ScriptedResponse, delayMs: number): ScriptedResponse => (delayMs > 0 && !response.error && !response.hang ? { ...response, delays: { beforeFirstChunkMs: delayMs } } : response)
-const isWake = (summary: ChatRequestSummary | undefined) => summary?.lastRole === 'user' && /^\[orchestrator\] \d+ delegated tasks? ended/.test(summary.lastUserMessage)
-const isContinuation = (summary: ChatRequestSummary | undefined) => summary?.lastRole === 'user' && summary.lastUserMessage.startsWith('[orchestrator] The mission continues')
-
-// ---------------------------------------------------------------- native (OpenCode's own task tool)
-
-interface NativeScript {
-  /** What the parent does at each step: the calls of this step (`task(tag, index)`), or none to end its turn. */
-  next: (step: number) => ScriptedToolCall[]
-  childDelayMs: number
-  childHangs?: boolean
-}
-
-/** Runs one native parent turn; returns the parent's session id and its requests. */
-async function runNative(server: OpencodeServer, model: ScriptedModel, tag: string, script: NativeScript, options: { wait?: boolean } = {}) {
-  let step = 0
-  model.addRule({
-    name: `native-parent:${tag}`,
-    match: { system: 'You are the bench parent', marker: `[${tag}]` },
-    respond: () => {
-      const calls = script.next(step++)
-      return calls.length > 0 ? { toolCalls: calls } : { text: 'All parts done.' }
-    },
-  })
-  model.addRule({
-    name: `native-child:${tag}`,
-    match: { system: 'You are the bench child', marker: `[${tag}]` },
-    respond: () => (script.childHangs ? { hang: true } : slow({ text: 'Part done.' }, script.childDelayMs)),
-  })
-  const session = await server.client.session.create({ title: `bench ${tag}` })
-  const sessionID = session.data!.id
-  const mark = server.events.mark()
-  await server.client.session.promptAsync({ sessionID, agent: 'bench-parent', parts: [{ type: 'text', text: `Run the parts. [${tag}]` }] })
-  if (options.wait !== false) {
-    await server.events.waitFor((event) => event.type === 'session.idle' && event.properties.sessionID === sessionID, 600_000, { since: mark })
-  }
-  return { sessionID, mark, parentRequests: () => model.requests.filter((request) => request.rule === `native-parent:${tag}`) }
-}
-
-// ---------------------------------------------------------------- ours (a /task mission)
-
-interface MissionScript {
-  turn: (kind: 'task' | 'wake' | 'continuation', count: number) => ScriptedResponse
-  workerDelayMs: number
-  workerHangs?: boolean
-}
-
-async function runMission(server: OpencodeServer, model: ScriptedModel, tag: string, script: MissionScript) {
-  const counts = { task: 0, wake: 0, continuation: 0 }
-  model.addRule({
-    name: `commander:${tag}`,
-    match: { system: 'You are the Commander', marker: `[${tag}]` },
-    respond: (request) => {
-      if (request.lastRole === 'tool') return { text: 'Delegated.' }
-      const kind = isWake(request) ? 'wake' : isContinuation(request) ? 'continuation' : 'task'
-      return script.turn(kind, counts[kind]++)
-    },
-  })
-  model.addRule({
-    name: `worker:${tag}`,
-    match: { system: 'You are a Worker', marker: `[${tag}]` },
-    respond: () => (script.workerHangs ? { hang: true } : slow({ text: 'Part done.' }, script.workerDelayMs)),
-  })
-  const session = await server.client.session.create({ title: `bench ${tag}` })
-  const sessionID = session.data!.id
-  void server.client.session.command({ sessionID, command: 'task', arguments: `Run the parts. [${tag}]` })
-  return {
-    sessionID,
-    commanderRequests: () => model.requests.filter((request) => request.rule === `commander:${tag}`),
-    workerRequests: () => model.requests.filter((request) => request.rule === `worker:${tag}`),
-    stop: () => server.client.session.command({ sessionID, command: 'stop', arguments: '' }),
-  }
-}
-
-/** Ends a mission and waits until its root is idle, so the next measurement starts on a quiet server. */
-async function stopMission(server: OpencodeServer, mission: { sessionID: string; stop: () => Promise<unknown> }) {
-  // The v2 client reports HTTP errors in its result (the stop command answers with its notice); a throw is a real failure.
-  await mission.stop()
-  await until(async () => ((await server.client.session.status()).data ?? {})[mission.sessionID] === undefined, 10_000, 'the stopped mission to go idle')
-}
 
 /** When each of `sessionIDs` reported idle (session.status) at or after event index `since`; undefined until all have. */
 function allIdleAt(server: OpencodeServer, sessionIDs: readonly string[], since: number): number | undefined {
@@ -222,7 +115,8 @@ function fakeClient(directory: string): PluginInput {
 
 async function measureHooks(report: Report) {
   const directory = mkdtempSync(join(tmpdir(), 'orchestrator-bench-hooks-'))
-  const hooks: Hooks = await createOrchestratorPlugin({ env: { HOME: directory } })(fakeClient(directory))
+  // The step limits would refuse the benchmark's thousands of calls in one turn; lift them to time the hot path only.
+  const hooks: Hooks = await createOrchestratorPlugin({ env: { HOME: directory } })(fakeClient(directory), { steps: { maxToolCallsPerTurn: 1_000_000_000, maxToolCallsPerTask: 1_000_000_000 } })
   try {
     await hooks['command.execute.before']!({ command: 'task', sessionID: 'ses_root', arguments: 'bench mission' }, { parts: [] })
     const tools = hooks.tool as Record<string, { execute(args: Record<string, unknown>, context: ToolContext): Promise<string> }>
@@ -230,13 +124,13 @@ async function measureHooks(report: Report) {
     for (let index = 0; index < 50; index++) await tools['orchestrator_delegate']!.execute({ agent: 'worker', title: `part ${index}`, prompt: `Do part ${index}.` }, context)
     await settle(50)
     const before = hooks['tool.execute.before']!
-    // Two alternating argument sets: a realistic stream of different calls, never a loop-breaker refusal.
-    const args = [{ filePath: 'src/a.ts' }, { filePath: 'src/b.ts' }]
+    // Different arguments on every call: a realistic stream of work, never a loop-breaker refusal (a cycle of two would be one).
+    const args = Array.from({ length: 64 }, (_, index) => ({ filePath: `src/file-${index}.ts` }))
     const time = async (sessionID: string) => {
       const samples: number[] = []
       for (let round = 0; round < 5; round++) {
         const started = performance.now()
-        for (let index = 0; index < HOOK_CALLS; index++) await before({ tool: 'read', sessionID, callID: `c${index}` }, { args: args[index % 2]! })
+        for (let index = 0; index < HOOK_CALLS; index++) await before({ tool: 'read', sessionID, callID: `c${index}` }, { args: args[index % args.length]! })
         samples.push(((performance.now() - started) * 1000) / HOOK_CALLS)
       }
       return median(samples)
@@ -253,52 +147,85 @@ async function measureHooks(report: Report) {
  * The plugin's load in OpenCode's own runtime: the opencode binary is a Bun
  * single-file executable, and `BUN_BE_BUN=1` makes it run a script as Bun. Each
  * round is a fresh process (cold, as at server start): zod's import, then the
- * bundle's, then the plugin's init with a fake client — timed inside the process.
+ * plugin module's, then the plugin's init with a fake client — timed inside the
+ * process. The same script loads the floor: a minimal plugin that registers one
+ * zod tool (what any tool-registering plugin pays), importing the same zod.
  */
 const BUN_LOAD_SCRIPT = `
-const [bundlePath] = process.argv.slice(2)
-const zodPath = Bun.resolveSync('zod', bundlePath.slice(0, bundlePath.lastIndexOf('/')))
+const [pluginPath, zodFrom] = process.argv.slice(2)
+const zodPath = Bun.resolveSync('zod', zodFrom)
 const ok = (data) => Promise.resolve({ data, error: undefined, response: { status: 200 } })
 const { mkdtempSync, rmSync } = await import('node:fs')
 const directory = mkdtempSync('/tmp/orchestrator-bench-bun-')
 const t0 = performance.now()
 await import(zodPath)
 const t1 = performance.now()
-const plugin = await import(bundlePath)
+const plugin = await import(pluginPath)
 const t2 = performance.now()
 const hooks = await plugin.default.server({ client: { app: { log: () => ok(true) }, tui: { showToast: () => ok(true) }, session: {} }, directory, worktree: directory })
 const t3 = performance.now()
+if (!hooks.tool || Object.keys(hooks.tool).length === 0) throw new Error('the plugin registered no tool')
 await hooks.dispose?.()
 rmSync(directory, { recursive: true, force: true })
 console.log(JSON.stringify({ zodMs: t1 - t0, bundleMs: t2 - t1, initMs: t3 - t2 }))
 `
 
-async function measureLoadInBun(report: Report) {
+/** The floor: one tool with a zod argument, nothing else. */
+const minimalPlugin = (zodPath: string) => `import { z } from ${JSON.stringify(zodPath)}
+export default {
+  id: 'minimal-zod-tool',
+  server: async () => ({
+    tool: {
+      greet: { description: 'Greets someone.', args: { name: z.string().min(1).describe('Who to greet') }, async execute(args) { return 'Hello ' + args.name } },
+    },
+  }),
+}
+`
+
+const LOAD_PROCESS_ROUNDS = 7
+const TARGET_LOAD_RATIO = 1.25
+
+async function measureLoadInBun(report: Report, raw: Raw) {
   const binary = resolveOpencodeBinary()
   const directory = mkdtempSync(join(tmpdir(), 'orchestrator-bench-load-'))
   const script = join(directory, 'load.mjs')
   writeFileSync(script, BUN_LOAD_SCRIPT)
-  const rounds: Array<{ zodMs: number; bundleMs: number; initMs: number }> = []
+  const pluginDirectory = dirname(bundlePath)
+  // The ESM entry the bundle's `import 'zod'` resolves to (the bench sits beside dist/, same node_modules), by path:
+  // a file URL or the CommonJS entry would be a second copy of zod and double the floor.
+  const zodPath = fileURLToPath(import.meta.resolve('zod'))
+  const minimal = join(directory, 'minimal-plugin.mjs')
+  writeFileSync(minimal, minimalPlugin(zodPath))
+  type Round = { zodMs: number; bundleMs: number; initMs: number }
+  const rounds: { ours: Round[]; minimal: Round[] } = { ours: [], minimal: [] }
+  const run = async (pluginPath: string): Promise<Round> => {
+    const { stdout } = await promisify(execFile)(binary.path, [script, pluginPath, pluginDirectory], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: directory, BUN_BE_BUN: '1' },
+      cwd: pluginDirectory,
+    }).catch((error: unknown) => {
+      throw new Error(`lifecycle bench: loading ${pluginPath} in OpenCode's Bun (${binary.path}, BUN_BE_BUN=1) failed: ${String(error)}`)
+    })
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as Round
+  }
   try {
-    for (let round = 0; round < 5; round++) {
-      const { stdout } = await promisify(execFile)(binary.path, [script, bundlePath], {
-        env: { PATH: process.env['PATH'] ?? '', HOME: directory, BUN_BE_BUN: '1' },
-        cwd: dirname(bundlePath),
-      }).catch((error: unknown) => {
-        throw new Error(`lifecycle bench: running the bundle in OpenCode's Bun (${binary.path}, BUN_BE_BUN=1) failed: ${String(error)}`)
-      })
-      rounds.push(JSON.parse(stdout.trim().split('\n').at(-1)!) as { zodMs: number; bundleMs: number; initMs: number })
+    // Alternating processes: load from other jobs hits both alike.
+    for (let round = 0; round < LOAD_PROCESS_ROUNDS; round++) {
+      rounds.ours.push(await run(bundlePath))
+      rounds.minimal.push(await run(minimal))
     }
   } finally {
     rmSync(directory, { recursive: true, force: true })
   }
-  const zod = median(rounds.map((round) => round.zodMs))
-  const bundle = median(rounds.map((round) => round.bundleMs))
-  const init = median(rounds.map((round) => round.initMs))
-  report("plugin load in OpenCode's Bun, cold: zod + bundle + init (median of 5 fresh processes)", median(rounds.map((round) => round.zodMs + round.bundleMs + round.initMs)), 'ms', 20)
-  report('  of which: import zod (external dependency)', zod, 'ms')
-  report('  of which: import the bundle (zod already loaded)', bundle, 'ms')
-  report('  of which: plugin init (config, engine, tools, hooks)', init, 'ms')
+  const total = (round: Round) => round.zodMs + round.bundleMs + round.initMs
+  const ours = median(rounds.ours.map(total))
+  const floor = median(rounds.minimal.map(total))
+  report(`plugin load in OpenCode's Bun, cold: zod + bundle + init (median of ${LOAD_PROCESS_ROUNDS} fresh processes)`, ours, 'ms')
+  report('  of which: import zod (external dependency)', median(rounds.ours.map((round) => round.zodMs)), 'ms')
+  report('  of which: import the bundle (zod already loaded)', median(rounds.ours.map((round) => round.bundleMs)), 'ms')
+  report('  of which: plugin init (config, engine, tools, hooks)', median(rounds.ours.map((round) => round.initMs)), 'ms')
+  report(`floor: a minimal plugin registering one zod tool, same zod, same way (median of ${LOAD_PROCESS_ROUNDS})`, floor, 'ms')
+  report('plugin load ÷ the minimal zod-tool plugin (same run, alternating processes)', ours / floor, '×', TARGET_LOAD_RATIO)
+  raw('plugin load rounds (ms)', rounds)
 }
 
 /** RSS of a server once it is quiet: median of a few samples after a pause (a single sample mostly measures the GC). */
@@ -314,7 +241,7 @@ async function quietRssMb(pid: number | undefined): Promise<number> {
 
 // ---------------------------------------------------------------- the benchmark
 
-export default async (report: Report): Promise<void> => {
+export default async (report: Report, raw: Raw): Promise<void> => {
   if (!existsSync(bundlePath)) throw new Error(`lifecycle bench: ${bundlePath} is missing; run \`pnpm build:plugin\` first`)
   const pluginUrl = pathToFileURL(bundlePath).href
   const model = await startScriptedModel()
@@ -358,7 +285,7 @@ export default async (report: Report): Promise<void> => {
     report(`server start→ready without the plugin (native, median of ${LOAD_ROUNDS})`, withoutMedian, 'ms')
     report(`server start→ready with the plugin (median of ${LOAD_ROUNDS})`, withMedian, 'ms')
     report('plugin load time added to server start (median difference)', withMedian - withoutMedian, 'ms', 20)
-    await measureLoadInBun(report)
+    await measureLoadInBun(report, raw)
     if (!native || !ours) throw new Error('lifecycle bench: the servers of the first round are missing')
 
     // ---- plain chat bytes.
@@ -405,34 +332,26 @@ export default async (report: Report): Promise<void> => {
       .slice(0, 2)
       .map((continuation) => continuation.receivedAt - [...turnEnds].reverse().find((request) => request.endedAt! <= continuation.receivedAt)!.endedAt!)
     report('idle → continuation prompt, first continuation (default cooldown 2000 ms not yet engaged)', continuationGaps[0]!, 'ms', 1000)
-    report('idle → continuation prompt, back-to-back turn (waits out the 2000 ms default cooldown)', continuationGaps[1]!, 'ms')
+    report('idle → continuation prompt after a turn without progress (waits out the 2000 ms default cooldown)', continuationGaps[1]!, 'ms')
     await stopMission(ours, oursLatency)
 
-    // ---- fan-out wall time: rounds alternate native and ours, so load from other jobs hits both alike.
-    for (const count of [10, 50]) {
-      const walls = { native: [] as number[], ours: [] as number[] }
-      for (let round = 0; round < FAN_OUT_ROUNDS; round++) {
-        const nativeTag = `native-fan-${count}-${round}`
-        const nativeRun = await runNative(native, model, nativeTag, {
-          next: (step) => (step === 0 ? Array.from({ length: count }, (_, index) => task(nativeTag, index)) : []),
-          childDelayMs: FAN_OUT_DELAY_MS,
-        })
-        const [nativeCall, nativeResults] = nativeRun.parentRequests()
-        walls.native.push(nativeResults!.receivedAt - nativeCall!.endedAt!)
-        const oursRun = await runMission(ours, model, `ours-fan-${count}-${round}`, {
-          workerDelayMs: FAN_OUT_DELAY_MS,
-          turn: (kind) => (kind === 'task' ? { toolCalls: Array.from({ length: count }, (_, index) => delegate(index)) } : { text: 'All parts done.' }),
-        })
-        await until(() => oursRun.commanderRequests().some((request) => isWake(request.summary)), 120_000, `the ${count}-worker wake`)
-        if (oursRun.workerRequests().length !== count) throw new Error(`lifecycle bench: expected ${count} worker calls, got ${oursRun.workerRequests().length}`)
-        const oursCall = oursRun.commanderRequests()[0]!
-        const oursWake = oursRun.commanderRequests().find((request) => isWake(request.summary))!
-        walls.ours.push(oursWake.receivedAt - oursCall.endedAt!)
-        await stopMission(ours, oursRun)
-      }
-      const nativeWall = median(walls.native)
-      report(`fan-out ${count} children at ${FAN_OUT_DELAY_MS} ms/call, native task tool (median of ${FAN_OUT_ROUNDS})`, nativeWall, 'ms')
-      report(`fan-out ${count} workers at ${FAN_OUT_DELAY_MS} ms/call, ours (median of ${FAN_OUT_ROUNDS})`, median(walls.ours), 'ms', nativeWall * 1.1)
+    // ---- idle → continuation after progress: each continuation delegates one Worker that ends at once (an ended task
+    // is progress); its wake turn ends with work left, and the next continuation should follow at once, not after the cooldown.
+    {
+      const progress = await runMission(ours, model, 'ours-progress', {
+        workerDelayMs: 0,
+        turn: (kind, count) => (kind === 'wake' ? { text: `Probe ${count} is back; the work goes on.` } : { toolCalls: [delegate(count)] }),
+      })
+      await until(() => progress.commanderRequests().filter((request) => isContinuation(request.summary)).length >= PROGRESS_CONTINUATIONS, 120_000, `${PROGRESS_CONTINUATIONS} continuations after progress`)
+      const ends = progress.commanderRequests().filter((request) => request.endedAt !== undefined)
+      const gaps = progress
+        .commanderRequests()
+        .filter((request) => isContinuation(request.summary))
+        .slice(0, PROGRESS_CONTINUATIONS)
+        .map((continuation) => continuation.receivedAt - [...ends].reverse().find((request) => request.endedAt! <= continuation.receivedAt)!.endedAt!)
+      report(`idle → continuation prompt after progress (a delegated task ended; p50 of ${gaps.length}, no cooldown)`, median(gaps), 'ms', 100)
+      raw('idle → continuation after progress (ms)', gaps)
+      await stopMission(ours, progress)
     }
 
     // ---- cancel → every descendant idle, 5 children mid-call.

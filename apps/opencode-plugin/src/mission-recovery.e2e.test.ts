@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OpencodeServer, ScriptedModel } from '@opencode-orchestrator/testing'
 import { startPluginServer, stopPluginServer } from './test-support/plugin-server'
@@ -10,6 +12,7 @@ import {
   scriptReviewer,
   startTask,
   waitForToastMatching,
+  toasts,
   until,
   waitForFinalJournal,
 } from './test-support/lifecycle-team'
@@ -33,6 +36,23 @@ beforeAll(async () => {
 afterAll(() => stopPluginServer({ model, server }))
 
 const context = () => ({ model, server })
+
+/** Where the plugin writes a mission's files, relative to the project (what the notices name). */
+const missionFolder = (missionId: string) => `.opencode/orchestrator/missions/${missionId}`
+
+/** The mission's event log (`events.jsonl`): recovery episodes with the plugin's clock. */
+function recoveryLog(missionId: string): Array<{ at: number; type: string; kind: string; action?: string; outcome?: string }> {
+  const path = join(server.directory, missionFolder(missionId), 'events.jsonl')
+  if (!existsSync(path)) return []
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { at: number; type: string; kind: string; action?: string; outcome?: string })
+    .filter((entry) => entry.type === 'recovery-start' || entry.type === 'recovery-end')
+}
+
+/** Recovery notices of the session's mission (warnings and errors that are not terminal notices). */
+const recoveryToasts = () => toasts(server).filter((toast) => toast.title.startsWith('Orchestrator') && toast.variant !== 'info')
 
 /** plan t1 → worker t1 → reviewer t1 → seal; the Worker's answers come from `worker`. */
 function scriptMission(marker: string) {
@@ -65,7 +85,8 @@ describe.concurrent('recovery inside a mission on a real OpenCode server', () =>
     model.addRule({
       name: `worker:${marker}`,
       match: { system: 'You are a Worker', marker },
-      respond: () => (++workerCalls === 1 ? { error: { status: 400, body: OVERFLOW_BODY } } : { text: 'Implemented t1 after the compaction.' }),
+      // The resumed answer takes 1.5 s: the recovery episode must end when OpenCode reports the session busy again, not when this turn ends.
+      respond: () => (++workerCalls === 1 ? { error: { status: 400, body: OVERFLOW_BODY } } : { text: 'Implemented t1 after the compaction.', delays: { beforeFirstChunkMs: 1500 } }),
     })
     // OpenCode's own compaction agent writes the summary; the marker keeps the compacted history on this script.
     model.addRule({
@@ -91,13 +112,25 @@ describe.concurrent('recovery inside a mission on a real OpenCode server', () =>
     expect(resumed.summary!.system).toContain('You are a Worker')
     expect(JSON.stringify(resumed.summary!.body)).toContain(`Implement t1 (${marker})`)
     expect(requestsOf(model, `worker:${marker}`)[1]!.receivedAt).toBeGreaterThan(compaction!.endedAt!)
+
+    // Every word true: the notice says OpenCode compacts (it does, at once), not "retrying in 30 s (attempt 0/3)".
+    const overflowNotices = recoveryToasts().filter((toast) => toast.message.startsWith('Context window full'))
+    const log = recoveryLog(record.id)
+    console.info(`[overflow] recovery notices: ${JSON.stringify(overflowNotices.map((toast) => toast.message))}`)
+    console.info(`[overflow] episodes: ${JSON.stringify(log.map((entry) => `${entry.type}:${entry.action ?? entry.outcome} ${entry.at - resumed.endedAt!} ms after the resumed answer ended`))}`)
+    expect(overflowNotices.map((toast) => toast.message)).toContain('Context window full — OpenCode is compacting the session; the work resumes after it')
+    expect(overflowNotices.some((toast) => /retrying in|attempt 0/.test(toast.message))).toBe(false)
+    // The episode ended when the session was busy again after the compaction, before the resumed answer finished.
+    expect(log.map((entry) => `${entry.type}:${entry.kind}:${entry.action ?? entry.outcome}`)).toEqual(['recovery-start:context-overflow:host-compaction', 'recovery-end:context-overflow:recovered'])
+    expect(log[1]!.at).toBeLessThan(resumed.endedAt!)
   })
 
   it('a Worker rate limited twice: OpenCode retries (honouring retry-after-ms), the mission seals', async () => {
     const marker = 'rec-429'
     scriptMission(marker)
     const limited = { error: { status: 429, body: { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }, headers: { 'retry-after-ms': '50' } } }
-    model.addRule({ name: `worker:${marker}`, match: { system: 'You are a Worker', marker }, respond: [limited, limited, { text: 'Implemented t1 after two rate limits.' }] })
+    // The answer after the retries takes 1.5 s: "1 retrying" must be gone while it is being written.
+    model.addRule({ name: `worker:${marker}`, match: { system: 'You are a Worker', marker }, respond: [limited, limited, { text: 'Implemented t1 after two rate limits.', delays: { beforeFirstChunkMs: 1500 } }] })
     const mark = server.events.mark()
     const rootSessionId = await startTask(server, `${marker}: build the thing`)
     const record = await waitForFinalJournal(context(), rootSessionId)
@@ -111,6 +144,18 @@ describe.concurrent('recovery inside a mission on a real OpenCode server', () =>
       (recorded) => recorded.index >= mark && recorded.event.type === 'session.status' && recorded.event.properties.sessionID === worker.sessionId && recorded.event.properties.status.type === 'retry',
     )
     expect(retries.length).toBeGreaterThanOrEqual(2)
+
+    // Each OpenCode retry is one recovery episode, ended by the busy that follows it (retry → busy),
+    // not by the end of the turn: both ended before the answer after them was finished.
+    const log = recoveryLog(record.id)
+    const answer = requestsOf(model, `worker:${marker}`)[2]!
+    const notices = recoveryToasts().filter((toast) => toast.message.startsWith('Rate limited'))
+    console.info(`[429] recovery notices: ${JSON.stringify(notices.map((toast) => toast.message))}`)
+    console.info(`[429] episodes: ${JSON.stringify(log.map((entry) => `${entry.type}:${entry.action ?? entry.outcome} ${entry.at - answer.endedAt!} ms after the answer ended`))}`)
+    expect(log.map((entry) => `${entry.type}:${entry.action ?? entry.outcome}`)).toEqual(['recovery-start:host-retry', 'recovery-end:recovered', 'recovery-start:host-retry', 'recovery-end:recovered'])
+    expect(log[3]!.at).toBeLessThan(answer.endedAt!)
+    expect(notices.length).toBeGreaterThan(0)
+    for (const notice of notices) expect(notice.message).toMatch(/^Rate limited by fake — OpenCode retries (now|in [\d.]+ s) \(OpenCode retry [12]\)$/)
   })
 
   it('a Worker whose provider rejects the API key: the Commander is told why at once, the user sees it, the mission fails and goes quiet', async () => {
@@ -158,6 +203,21 @@ describe.concurrent('recovery inside a mission on a real OpenCode server', () =>
     // The user sees the reason.
     const notice = await waitForToastMatching(context(), (toast) => toast.title.startsWith('Mission failed') && toast.message.includes('rejected the API key (401)'), 'the failure notice')
     expect(notice.variant).toBe('error')
+    console.info(`[401] failure notice: ${JSON.stringify(notice.message)}`)
+    // …and where the report is; the file is there.
+    expect(notice.message).toContain(`Report: ${missionFolder(record.id)}/report.html`)
+    await until(context(), () => existsSync(join(server.directory, missionFolder(record.id), 'report.html')), 10_000, 'the report named in the notice')
+    // The 401 notice names no attempt (none was made) and the note has one period, not "sk-test..".
+    const authNotices = recoveryToasts().filter((toast) => toast.message.startsWith('Authentication failed'))
+    const rootMessages = (await server.client.session.messages({ sessionID: rootSessionId })).data ?? []
+    const note = rootMessages.flatMap((message) => message.parts).find((part) => part.type === 'text' && part.text.includes(`Task ${worker.id}`))
+    const noteText = note?.type === 'text' ? note.text : ''
+    console.info(`[401] notices: ${JSON.stringify(authNotices.map((toast) => toast.message))}`)
+    console.info(`[401] note: ${JSON.stringify(noteText)}`)
+    expect(authNotices.length).toBeGreaterThan(0)
+    for (const authNotice of authNotices) expect(authNotice.message).not.toMatch(/attempt/)
+    expect(noteText).toContain('failed: Incorrect API key provided: sk-test.\n')
+    expect(noteText).not.toContain('..')
 
     // Nothing talks to the model for this mission any more.
     const requestsNow = model.requests.filter((request) => request.rule?.endsWith(`:${marker}`)).length

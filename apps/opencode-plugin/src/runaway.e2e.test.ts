@@ -13,12 +13,13 @@ import { delegateCall, isDelegationReturn, journalOf, requestsOf, scriptCommande
 
 const MAX_BREADTH = 3
 const MAX_CHILD_SESSIONS = 4
+const MAX_CALLS_PER_TURN = 12
 
 let model: ScriptedModel
 let server: OpencodeServer
 
 beforeAll(async () => {
-  ;({ model, server } = await startPluginServer({ pluginOptions: { budgets: { maxBreadth: MAX_BREADTH, maxChildSessions: MAX_CHILD_SESSIONS }, continuation: { cooldownMs: 200 } }, expectTools: ['orchestrator_delegate'] }))
+  ;({ model, server } = await startPluginServer({ pluginOptions: { budgets: { maxBreadth: MAX_BREADTH, maxChildSessions: MAX_CHILD_SESSIONS }, continuation: { cooldownMs: 200 }, steps: { maxToolCallsPerTurn: MAX_CALLS_PER_TURN } }, expectTools: ['orchestrator_delegate'] }))
 })
 
 afterAll(() => stopPluginServer({ model, server }))
@@ -39,6 +40,13 @@ async function expectRefusal(marker: string, rootSessionId: string, text: string
   const callId = refused[0]!.callID
   const followUp = requestsOf(model, `commander:${marker}`).filter((request) => request.summary?.toolResults.some((result) => result.toolCallId === callId))
   for (const request of followUp) expect(request.summary!.toolResults.find((result) => result.toolCallId === callId)?.content).toBe(text)
+  // No follow-up request is fine only when the stop cut the turn: then the assistant message holding the refusal was aborted.
+  if (followUp.length === 0) {
+    const messages = (await server.client.session.messages({ sessionID: rootSessionId })).data ?? []
+    const holderIndex = messages.findIndex((message) => message.parts.some((part) => part.type === 'tool' && part.callID === callId))
+    const aborted = messages.slice(holderIndex).some((message) => message.info.role === 'assistant' && message.info.error?.name === 'MessageAbortedError')
+    expect(aborted).toBe(true)
+  }
   console.info(`[${marker}] the model ${followUp.length > 0 ? 'received the refusal in its next request' : 'was cut by the stop before its next request'}`)
 }
 
@@ -57,7 +65,23 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     // The three accepted tasks were stopped with the mission, their model calls cut.
     expect(record.counters.childSessions).toBe(MAX_BREADTH)
     expect(record.tasks.map((task) => `${task.status}:${task.error?.code}`)).toEqual(Array<string>(MAX_BREADTH).fill('cancelled:mission-ended'))
-    await until(context(), () => requestsOf(model, `worker:${marker}`).every((request) => request.closedEarly), 10_000, 'worker calls cut')
+    // Every Worker that reached the model had its (hanging) call cut: the calls are counted against the children that
+    // made one, so a call left open — or a Worker that answered — fails this, and the log says how many were cut.
+    const childrenThatCalledTheModel = async () => {
+      const children = (await server.client.session.children({ sessionID: rootSessionId })).data ?? []
+      const messages = await Promise.all(children.map(async (child) => (await server.client.session.messages({ sessionID: child.id })).data ?? []))
+      return messages.filter((list) => list.some((message) => message.info.role === 'assistant')).length
+    }
+    await until(
+      context(),
+      async () => {
+        const calls = requestsOf(model, `worker:${marker}`)
+        return calls.every((request) => request.closedEarly) && calls.length === (await childrenThatCalledTheModel())
+      },
+      10_000,
+      'worker calls cut',
+    )
+    console.info(`[${marker}] ${requestsOf(model, `worker:${marker}`).length} worker model calls cut by the stop`)
     await waitForToastMatching(context(), (toast) => toast.title.startsWith('Mission stopped') && toast.message === `Breadth budget reached — ${reason}`, 'the breadth stop notice')
     expect(commander.turns).toEqual(['task'])
   })
@@ -110,7 +134,7 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     scriptWorker(model, { marker, respond: () => ({ toolCalls: [{ name: 'orchestrator_todo_read', arguments: {} }] }) })
     const commander = scriptCommander(model, { marker, turn: (kind) => (kind === 'task' ? { toolCalls: workers(1) } : { text: 'The worker looped; I will rethink.' }) })
     const rootSessionId = await startTask(server, `${marker}: loop`)
-    await until(context(), () => commander.turns.includes('wake'), 30_000, 'the Commander was woken')
+    await until(context(), () => commander.turns.includes('wake'), 90_000, 'the Commander was woken')
 
     // The journal is written just after the events that announce a change.
     await until(context(), () => journalOf(server.directory, rootSessionId)?.tasks[0]?.status === 'cancelled', 10_000, 'the task recorded as cancelled')
@@ -137,6 +161,45 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     expect(result).toContain(`${task!.id} · worker · cancelled`)
     expect(result).toContain(stopReason)
     // Ends the mission so it does not keep continuing in the background (the command answers with the stop notice).
+    await server.client.session.command({ sessionID: rootSessionId, command: 'stop', arguments: '' })
+  })
+
+  it('loop breaker: a Worker alternating two calls (A,B,A,B…) is refused from the third cycle and stopped at the fifth — 10 model requests, not hundreds', async () => {
+    // Issue 18 #6: this Worker made 396 model requests in 30 s before the loop breaker knew cycles.
+    const marker = 'runaway-cycle'
+    const alternate = [{ name: 'orchestrator_todo_read', arguments: {} }, { name: 'orchestrator_docs_list', arguments: {} }]
+    scriptWorker(model, { marker, respond: (request) => ({ toolCalls: [alternate[request.previousToolCalls.length % 2]!] }) })
+    const commander = scriptCommander(model, { marker, turn: (kind) => (kind === 'task' ? { toolCalls: workers(1) } : { text: 'The worker looped; I will rethink.' }) })
+    const rootSessionId = await startTask(server, `${marker}: alternate`)
+    await until(context(), () => commander.turns.includes('wake'), 90_000, 'the Commander was woken')
+    await until(context(), () => journalOf(server.directory, rootSessionId)?.tasks[0]?.status === 'cancelled', 10_000, 'the task recorded as cancelled')
+    const [task] = journalOf(server.directory, rootSessionId)!.tasks
+    expect(task).toMatchObject({ status: 'cancelled', error: { message: 'stopped by the loop breaker: the same cycle of 2 tool calls 5 times in a row' } })
+    const calls = requestsOf(model, `worker:${marker}`)
+    expect(calls).toHaveLength(10)
+    expect(calls.slice(1).map((request) => request.summary!.toolResults[0]!.content.startsWith('Loop breaker:'))).toEqual([false, false, false, false, false, true, true, true, true])
+    expect(calls[6]!.summary!.toolResults[0]!.content).toContain('Loop breaker: the same cycle of 2 tool calls (ending with orchestrator_docs_list) 3 times in a row')
+    await waitForToastMatching(context(), (toast) => toast.message.includes('stopped by the loop breaker: the same cycle of 2 tool calls'), 'the loop-breaker notice')
+    await server.client.session.command({ sessionID: rootSessionId, command: 'stop', arguments: '' })
+  })
+
+  it(`step limit: a Worker that never ends its turn is told to report after ${MAX_CALLS_PER_TURN} calls and stopped three calls later`, async () => {
+    const marker = 'runaway-steps'
+    // Every call different: no loop to break, only the step limit can stop it.
+    scriptWorker(model, { marker, respond: (request) => ({ toolCalls: [{ name: 'orchestrator_docs_read', arguments: { key: `note-${request.previousToolCalls.length}` } }] }) })
+    const commander = scriptCommander(model, { marker, turn: (kind) => (kind === 'task' ? { toolCalls: workers(1) } : { text: 'The worker ran out of steps.' }) })
+    const rootSessionId = await startTask(server, `${marker}: never stop`)
+    await until(context(), () => commander.turns.includes('wake'), 90_000, 'the Commander was woken')
+    await until(context(), () => journalOf(server.directory, rootSessionId)?.tasks[0]?.status === 'cancelled', 10_000, 'the task recorded as cancelled')
+    const [task] = journalOf(server.directory, rootSessionId)!.tasks
+    const reason = `step limit: kept calling tools after ${MAX_CALLS_PER_TURN} tool calls in one turn (steps.maxToolCallsPerTurn)`
+    expect(task).toMatchObject({ status: 'cancelled', error: { message: reason } })
+    const calls = requestsOf(model, `worker:${marker}`)
+    expect(calls).toHaveLength(MAX_CALLS_PER_TURN + 4)
+    expect(calls[MAX_CALLS_PER_TURN + 1]!.summary!.toolResults[0]!.content).toBe(
+      `Step limit: you made ${MAX_CALLS_PER_TURN} tool calls in this turn (steps.maxToolCallsPerTurn). Do not call more tools: end your turn now with a report of what is done and what is left.`,
+    )
+    await waitForToastMatching(context(), (toast) => toast.message === `worker reached ${MAX_CALLS_PER_TURN} tool calls in one turn (steps.maxToolCallsPerTurn); told to report and stop.`, 'the step-limit notice')
     await server.client.session.command({ sessionID: rootSessionId, command: 'stop', arguments: '' })
   })
 })

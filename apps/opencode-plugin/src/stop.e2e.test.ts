@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync, readdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startOpencodeServer, startScriptedModel, type OpencodeServer, type ScriptedModel } from '@opencode-orchestrator/testing'
 import { diagnostics, waitForJournal, waitForToast } from './test-support/scripted-team'
@@ -44,6 +43,24 @@ const isAlive = (pid: number) => {
   } catch {
     return false
   }
+}
+
+/**
+ * A process of the group `groupId` other than its leader: the command's own child.
+ * Read from /proc, because the Commander may not write files from the shell (its shell is read-only).
+ */
+function groupMember(groupId: number): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name)
+    if (!Number.isInteger(pid) || pid === groupId) continue
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+      if (Number(fields[2]) === groupId && fields[0] !== 'Z') return pid
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return undefined
 }
 
 /** Polls until `condition` holds; returns the epoch ms it was first seen true. */
@@ -116,7 +133,7 @@ describe('background commands ask OpenCode for permission', () => {
         const job = /Started (bg_\S+)/.exec(request.toolResults.map((result) => result.content).join('\n'))?.[1]
         if (job) return { toolCalls: [{ name: 'orchestrator_bg_output', arguments: { jobId: job } }] }
         if (request.lastRole === 'tool') return { text: 'The server runs in the background.' }
-        return { toolCalls: [{ name: 'orchestrator_bg_run', arguments: { command: 'echo hello-from-bg; sleep 300 & echo $! > grandchild.pid; sleep 300' } }] }
+        return { toolCalls: [{ name: 'orchestrator_bg_run', arguments: { command: 'echo hello-from-bg; sleep 300 & sleep 300' } }] }
       },
     })
     const stopAnswering = answerPermissions('once')
@@ -124,9 +141,8 @@ describe('background commands ask OpenCode for permission', () => {
       const sessionID = await startMission(marker)
       await until(() => startedJob(marker) !== undefined, 30_000, 'background job started')
       const { pid } = startedJob(marker)!
-      const grandchildFile = join(server.directory, 'grandchild.pid')
-      await until(() => existsSync(grandchildFile) && readFileSync(grandchildFile, 'utf8').trim().length > 0, 10_000, 'grandchild pid written')
-      const grandchild = Number(readFileSync(grandchildFile, 'utf8').trim())
+      await until(() => groupMember(pid) !== undefined, 10_000, 'grandchild started')
+      const grandchild = groupMember(pid)!
       await until(
         () => model.requests.some((request) => request.rule?.includes(marker) && request.summary?.toolResults.some((result) => result.content.includes('hello-from-bg'))),
         30_000,
@@ -155,7 +171,7 @@ describe('background commands ask OpenCode for permission', () => {
       respond: (request) =>
         request.lastRole === 'tool'
           ? { text: 'Understood, not running it.' }
-          : { toolCalls: [{ name: 'orchestrator_bg_run', arguments: { command: 'touch must-not-exist.txt' } }] },
+          : { toolCalls: [{ name: 'orchestrator_bg_run', arguments: { command: 'sleep 0.1' } }] },
     })
     const stopAnswering = answerPermissions('reject')
     try {
@@ -163,7 +179,7 @@ describe('background commands ask OpenCode for permission', () => {
       await until(() => model.requests.some((request) => request.rule === `commander:${marker}` && request.summary?.lastRole === 'tool'), 30_000, 'tool answered')
       const answer = model.requests.find((request) => request.rule === `commander:${marker}` && request.summary?.lastRole === 'tool')!
       expect(answer.summary!.toolResults[0]!.content).toMatch(/denied|rejected/i)
-      expect(existsSync(join(server.directory, 'must-not-exist.txt'))).toBe(false)
+      expect(startedJob(marker)).toBeUndefined()
       await server.client.session.command({ sessionID, command: 'stop', arguments: '' })
     } finally {
       stopAnswering()
@@ -245,16 +261,15 @@ describe('an OpenCode that is killed (SIGKILL) while a background command runs',
       respond: (request) =>
         request.lastRole === 'tool'
           ? { text: 'The build runs in the background.' }
-          : { toolCalls: [{ name: 'orchestrator_bg_run', arguments: { command: 'sleep 300 & echo $! > crash-grandchild.pid; sleep 300' } }] },
+          : { toolCalls: [{ name: 'orchestrator_bg_run', arguments: { command: 'sleep 300 & sleep 300' } }] },
     })
     const stopAnswering = answerPermissions('once')
     try {
       await startMission(marker)
       await until(() => startedJob(marker) !== undefined, 30_000, 'background job started')
       const { pid } = startedJob(marker)!
-      const grandchildFile = join(server.directory, 'crash-grandchild.pid')
-      await until(() => existsSync(grandchildFile) && readFileSync(grandchildFile, 'utf8').trim().length > 0, 10_000, 'grandchild pid written')
-      const grandchild = Number(readFileSync(grandchildFile, 'utf8').trim())
+      await until(() => groupMember(pid) !== undefined, 10_000, 'grandchild started')
+      const grandchild = groupMember(pid)!
 
       const requestsBeforeKill = model.requests.length
       await server.stop({ signal: 'SIGKILL' })

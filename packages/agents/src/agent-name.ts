@@ -1,4 +1,4 @@
-import { OrchestratorError } from '@opencode-orchestrator/core'
+import { OrchestratorError, didYouMean, truncateForMessage } from '@opencode-orchestrator/core'
 
 /** The orchestrator's agents. Names are exact and lower case: `Worker` is not `worker`. */
 export const AGENT_NAMES = ['commander', 'planner', 'worker', 'reviewer'] as const
@@ -7,32 +7,6 @@ export type AgentName = (typeof AGENT_NAMES)[number]
 
 export function isAgentName(value: unknown): value is AgentName {
   return typeof value === 'string' && (AGENT_NAMES as readonly string[]).includes(value)
-}
-
-/** Edit distance, for "did you mean" on small typos (`reviwer`). */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j += 1) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost)
-    }
-    previous = current
-  }
-  return previous[b.length] ?? Math.max(a.length, b.length)
-}
-
-function suggestionFor(name: string): AgentName | undefined {
-  const lower = name.trim().toLowerCase()
-  const exact = AGENT_NAMES.find((candidate) => candidate === lower)
-  if (exact !== undefined) return exact
-  let best: { name: AgentName; distance: number } | undefined
-  for (const candidate of AGENT_NAMES) {
-    const value = distance(lower, candidate)
-    if (value <= 2 && (best === undefined || value < best.distance)) best = { name: candidate, distance: value }
-  }
-  return best?.name
 }
 
 export interface ResolveAgentNameOptions {
@@ -48,12 +22,12 @@ export interface ResolveAgentNameOptions {
  */
 export function resolveAgentName(name: string, options: ResolveAgentNameOptions = {}): AgentName {
   if (isAgentName(name)) return name
-  const suggestion = suggestionFor(name)
+  const suggestion = didYouMean(name, AGENT_NAMES)
   const where = options.field === undefined ? '' : `${options.field}: `
   const hint = suggestion === undefined ? '' : ` — did you mean '${suggestion}'?`
   throw new OrchestratorError({
     code: 'agent-unknown',
-    message: `${where}unknown agent '${name}'${hint} Valid agents (exact, lower case): ${AGENT_NAMES.join(', ')}.`,
-    details: { name, validNames: [...AGENT_NAMES], ...(suggestion === undefined ? {} : { suggestion }), ...options },
+    message: `${where}unknown agent '${truncateForMessage(name, 80)}'${hint} Valid agents (exact, lower case): ${AGENT_NAMES.join(', ')}.`,
+    details: { name: truncateForMessage(name, 80), validNames: [...AGENT_NAMES], ...(suggestion === undefined ? {} : { suggestion }), ...options },
   })
 }

@@ -54,6 +54,28 @@ describe('applyAgentsToOpencodeConfig', () => {
     expect(permission.orchestrator_delegate).toBe('deny')
   })
 
+  it('ends every orchestrator agent\'s edit and bash rules with a deny for the mission folder, after anything the user set', () => {
+    const protectedFolder = { editPatterns: ['.opencode/orchestrator', '.opencode/orchestrator/*'], bashPatterns: ['*.opencode/orchestrator*'] }
+    const definitions = applyAgentOverrides(DEFAULT_AGENTS, { worker: { permission: { edit: 'allow', write: 'allow', bash: { '*': 'allow', 'git push*': 'deny' } } } })
+    const config: OpencodeConfigLike = {}
+    applyAgentsToOpencodeConfig(config, definitions, { protectedFolder })
+    const permissionOf = (name: string) => (config.agent?.[name] as { permission: Record<string, unknown> }).permission
+    const worker = permissionOf('worker')
+    expect(worker['edit']).toEqual({ '*': 'allow', '.opencode/orchestrator': 'deny', '.opencode/orchestrator/*': 'deny' })
+    expect(worker['bash']).toEqual({ '*': 'allow', 'git push*': 'deny', '*.opencode/orchestrator*': 'deny' })
+    // Last keys: OpenCode lets the last matching rule win, and `write` is an alias of `edit`.
+    expect(Object.keys(worker).slice(-2)).toEqual(['edit', 'bash'])
+    // A role whose edit (or bash) is locked keeps its plain deny.
+    expect(permissionOf('commander')['edit']).toBe('deny')
+    expect(permissionOf('commander')['bash']).toEqual({ '*.opencode/orchestrator*': 'deny' })
+    expect(permissionOf('reviewer')['edit']).toBe('deny')
+    expect(permissionOf('reviewer')['bash']).toEqual({ '*.opencode/orchestrator*': 'deny' })
+    expect(permissionOf('planner')).toMatchObject({ edit: 'deny', bash: 'deny' })
+    // The user's own agents are not touched: their edits are a person's.
+    expect(config.permission).not.toHaveProperty('edit')
+    expect(config.permission).not.toHaveProperty('bash')
+  })
+
   it('does not register disabled agents', () => {
     const config: OpencodeConfigLike = {}
     const definitions = applyAgentOverrides(DEFAULT_AGENTS, { reviewer: { disable: true } })

@@ -1,7 +1,7 @@
 import type { AgentDefinitions } from './agent-definition'
 import { AGENT_NAMES } from './agent-name'
 import type { AgentName } from './agent-name'
-import { toOpencodeAgentConfig } from './opencode-agent-config'
+import { toOpencodeAgentConfig, type ProtectedFolder } from './opencode-agent-config'
 import { ORCHESTRATOR_TOOL_NAMES } from './orchestrator-tools'
 
 /**
@@ -26,6 +26,16 @@ export interface ApplyAgentsResult {
   disabled: AgentName[]
 }
 
+/** Options of {@link applyAgentsToOpencodeConfig}. */
+export interface ApplyAgentsOptions {
+  /**
+   * The mission folder, refused to every orchestrator agent's `edit` and `bash` permissions:
+   * only the plugin writes journals and todo.md, and only the Reviewer's tool verifies a todo.
+   * The user's own agents (Build, …) are left alone: their edits are a person's edits.
+   */
+  protectedFolder?: ProtectedFolder
+}
+
 const isAction = (value: unknown): value is 'allow' | 'ask' | 'deny' => value === 'allow' || value === 'ask' || value === 'deny'
 
 /**
@@ -40,12 +50,13 @@ const isAction = (value: unknown): value is 'allow' | 'ask' | 'deny' => value ==
  *   before plugins run; agents are built from `permission`, so that is what takes effect.
  * - `permission.task.<subagent> = "deny"` so the user's agents neither list the Planner,
  *   Worker and Reviewer in their `task` tool nor spawn them outside a mission.
- * - `agent.<name>` for each enabled agent the user has not defined.
+ * - `agent.<name>` for each enabled agent the user has not defined; with `protectedFolder`,
+ *   its `edit` and `bash` permissions end with a `deny` for the mission folder.
  *
  * Keys the user set are never overwritten: their own agent of the same name wins, and an
  * explicit global `tools` / `permission` entry of theirs is kept.
  */
-export function applyAgentsToOpencodeConfig(config: OpencodeConfigLike, definitions: AgentDefinitions): ApplyAgentsResult {
+export function applyAgentsToOpencodeConfig(config: OpencodeConfigLike, definitions: AgentDefinitions, options: ApplyAgentsOptions = {}): ApplyAgentsResult {
   const result: ApplyAgentsResult = { registered: [], skipped: [], disabled: [] }
   const agents = (config.agent ??= {})
   const hiddenSubagents: AgentName[] = []
@@ -59,7 +70,7 @@ export function applyAgentsToOpencodeConfig(config: OpencodeConfigLike, definiti
       result.disabled.push(name)
       continue
     }
-    agents[name] = toOpencodeAgentConfig(definition)
+    agents[name] = toOpencodeAgentConfig(definition, options.protectedFolder ? { protectedFolder: options.protectedFolder } : {})
     result.registered.push(name)
     if (definition.mode === 'subagent') hiddenSubagents.push(name)
   }

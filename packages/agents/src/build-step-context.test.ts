@@ -20,7 +20,7 @@ describe('buildStepContext', () => {
       iteration: 3,
       maxIterations: 20,
       todos: [
-        todo('t1', 'done'),
+        todo('t1', 'done', [], { evidence: { summary: 'checked', recordedAt: 0 } }),
         todo('t2', 'in_progress', ['t1']),
         todo('t3', 'pending', ['t1']),
         todo('t4', 'pending', ['t2', 't3']),
@@ -33,18 +33,32 @@ describe('buildStepContext', () => {
       [
         '<mission-step>',
         'goal: Build a REST API with authentication',
-        'state: dispatching · iteration 3/20',
-        'todos: 1/5 done · 1 in progress · 1 failed',
+        'state: dispatching · 3 of 20 continuations used',
+        'todos: 1/5 verified · 1 in progress · 1 failed',
         'ready: t3',
         'open:',
         '- t2 [in_progress] todo t2',
         '- t3 [pending] todo t3',
         '- t4 [pending] todo t4 (after t2, t3)',
         '- t5 [failed] todo t5 — note: tests fail',
-        'budgets left: time 1h12m · child sessions 150 · tokens 1.2M · cost $1.20',
+        'budgets left: time 1h 12m · child sessions 150 · tokens 1.2M · cost $1.20',
         '</mission-step>',
       ].join('\n'),
     )
+  })
+
+  it('says when an in-progress todo has nothing running for it (its task ended), and counts unverified work apart', () => {
+    const text = buildStepContext({
+      goal: 'g',
+      state: 'waiting',
+      iteration: 1,
+      maxIterations: 20,
+      todos: [todo('ITEM-1', 'in_progress'), todo('ITEM-2', 'in_progress'), todo('ITEM-3', 'done')],
+      activeTodoIds: ['ITEM-2'],
+    })
+    expect(text).toContain('todos: 0/3 verified · 1 done, awaiting review · 2 in progress')
+    expect(text).toContain('- ITEM-1 [in_progress, nothing running for it] todo ITEM-1')
+    expect(text).toContain('- ITEM-2 [in_progress] todo ITEM-2')
   })
 
   it('says when there are no todos and omits unlimited budgets', () => {

@@ -1,4 +1,4 @@
-import type { MissionState, Todo } from '@opencode-orchestrator/core'
+import { describeContinuations, describeState, formatDuration, tallyTodos, truncateText, type MissionState, type Todo } from '@opencode-orchestrator/core'
 
 /** What is left of each limited budget. Absent = unlimited. */
 export interface BudgetsLeft {
@@ -17,6 +17,11 @@ export interface StepSnapshot {
   /** Continuations allowed (config `budgets.maxIterations`). */
   maxIterations: number
   todos: readonly Todo[]
+  /**
+   * Todos a delegated task is queued or running for. An `in_progress` todo outside this list
+   * is shown as such: its task ended and nothing runs for it. Absent: not known (no remark).
+   */
+  activeTodoIds?: readonly string[]
   budgetsLeft?: BudgetsLeft
 }
 
@@ -24,17 +29,6 @@ export interface StepSnapshot {
 const MAX_LISTED_TODOS = 20
 const MAX_TITLE = 90
 const MAX_GOAL = 1000
-
-function clip(text: string, limit: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim()
-  return flat.length <= limit ? flat : `${flat.slice(0, limit - 1)}…`
-}
-
-function duration(ms: number): string {
-  const minutes = Math.max(0, Math.floor(ms / 60_000))
-  if (minutes >= 60) return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`
-  return `${minutes}m`
-}
 
 function compactNumber(value: number): string {
   if (value >= 1_000_000) return `${Math.round(value / 100_000) / 10}M`
@@ -45,7 +39,7 @@ function compactNumber(value: number): string {
 function budgetLine(budgets: BudgetsLeft | undefined): string | undefined {
   if (budgets === undefined) return undefined
   const parts: string[] = []
-  if (budgets.wallTimeMs !== undefined) parts.push(`time ${duration(budgets.wallTimeMs)}`)
+  if (budgets.wallTimeMs !== undefined) parts.push(`time ${formatDuration(budgets.wallTimeMs, { smallest: 'min' })}`)
   if (budgets.childSessions !== undefined) parts.push(`child sessions ${Math.max(0, budgets.childSessions)}`)
   if (budgets.tokens !== undefined) parts.push(`tokens ${compactNumber(Math.max(0, budgets.tokens))}`)
   if (budgets.costUsd !== undefined) parts.push(`cost $${Math.max(0, budgets.costUsd).toFixed(2)}`)
@@ -54,13 +48,14 @@ function budgetLine(budgets: BudgetsLeft | undefined): string | undefined {
 
 /**
  * The per-step block that goes AFTER the stable system prompt (never in front of it):
- * goal, state and iteration, a todo summary with the ready todos, and the budgets left.
+ * goal, state and continuations used, a todo summary with the ready todos, and the budgets left.
+ * The counts are core's words (`tallyTodos`, `describeContinuations`): what the user's notices say.
  *
  * @example
  * <mission-step>
  * goal: Build a REST API with authentication
- * state: dispatching · iteration 3/20
- * todos: 1/3 done · 1 in progress
+ * state: dispatching · 3 of 20 continuations used
+ * todos: 1/3 verified · 1 in progress
  * ready: t3
  * open:
  * - t2 [in_progress] POST /login returns a JWT
@@ -75,13 +70,16 @@ export function buildStepContext(snapshot: StepSnapshot): string {
   const counted = todos.filter((todo) => todo.status !== 'cancelled')
   const lines = [
     '<mission-step>',
-    `goal: ${clip(snapshot.goal, MAX_GOAL)}`,
-    `state: ${snapshot.state} · iteration ${snapshot.iteration}/${snapshot.maxIterations}`,
+    `goal: ${truncateText(snapshot.goal, MAX_GOAL)}`,
+    `state: ${describeState(snapshot.state)} · ${describeContinuations(snapshot.iteration, snapshot.maxIterations)}`,
   ]
+  const active = snapshot.activeTodoIds === undefined ? undefined : new Set(snapshot.activeTodoIds)
   if (counted.length === 0) {
     lines.push('todos: none yet')
   } else {
-    const summary = [`${count('done')}/${counted.length} done`]
+    const tally = tallyTodos(counted)
+    const summary = [`${tally.todosVerified}/${counted.length} verified`]
+    if (tally.todosAwaitingReview > 0) summary.push(`${tally.todosAwaitingReview} done, awaiting review`)
     for (const [status, label] of [
       ['in_progress', 'in progress'],
       ['failed', 'failed'],
@@ -101,8 +99,9 @@ export function buildStepContext(snapshot: StepSnapshot): string {
       for (const todo of open.slice(0, MAX_LISTED_TODOS)) {
         const waiting = todo.dependsOn.filter((id) => byId.get(id)?.status !== 'done')
         const after = waiting.length > 0 ? ` (after ${waiting.join(', ')})` : ''
-        const note = todo.note !== undefined && todo.note.trim() !== '' ? ` — note: ${clip(todo.note, MAX_TITLE)}` : ''
-        lines.push(`- ${todo.id} [${todo.status}] ${clip(todo.title, MAX_TITLE)}${after}${note}`)
+        const note = todo.note !== undefined && todo.note.trim() !== '' ? ` — note: ${truncateText(todo.note, MAX_TITLE)}` : ''
+        const idle = todo.status === 'in_progress' && active !== undefined && !active.has(todo.id) ? ', nothing running for it' : ''
+        lines.push(`- ${todo.id} [${todo.status}${idle}] ${truncateText(todo.title, MAX_TITLE)}${after}${note}`)
       }
       if (open.length > MAX_LISTED_TODOS) lines.push(`- … ${open.length - MAX_LISTED_TODOS} more (orchestrator_todo_read)`)
     }

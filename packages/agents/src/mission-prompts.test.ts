@@ -76,10 +76,13 @@ describe('createMissionPrompts', () => {
   it('continuation states the reason and ends with the step block of the coming iteration', () => {
     const text = prompts.continuation({ mission: mission(), reason: '1 todo still open' })
     expect(text.startsWith('[orchestrator] The mission continues: 1 todo still open')).toBe(true)
-    expect(text).toContain('state: waiting · iteration 3/20')
-    expect(text).toContain('budgets left: time 1h30m · child sessions 188 · cost $3.75')
+    expect(text).toContain('state: waiting for tasks · 3 of 20 continuations used')
+    expect(text).toContain('budgets left: time 1h 30m · child sessions 188 · cost $3.75')
     expect(text.endsWith('</mission-step>')).toBe(true)
     expect(prompts.continuation({ mission: mission({ todos: [] }), reason: 'r' })).toContain('delegate the goal to the planner')
+    // After a fan-out without a plan: the work is not called missing, the planner is asked to write the list.
+    const afterFanOut = prompts.continuation({ mission: mission({ todos: [], tasks: [task('task_1', 'worker', 'completed'), task('task_2', 'worker', 'completed')] }), reason: 'r' })
+    expect(afterFanOut).toContain('No todo list yet, though 2 delegated tasks ended: have the planner write the todo list')
   })
 
   it('wake lists every ended task and says what to do next for the roles that reported', () => {

@@ -20,7 +20,8 @@ export function stepSnapshotFromMission(mission: MissionSnapshot, now: number, i
   if (budgets.maxChildSessions > 0) budgetsLeft.childSessions = budgets.maxChildSessions - counters.childSessions
   if (budgets.maxTokens > 0) budgetsLeft.tokens = budgets.maxTokens - counters.tokens
   if (budgets.maxCostUsd > 0) budgetsLeft.costUsd = budgets.maxCostUsd - counters.costUsd
-  return { goal: mission.goal, state: mission.state, iteration, maxIterations: budgets.maxIterations, todos: mission.todos, budgetsLeft }
+  const activeTodoIds = [...new Set(mission.tasks.filter((task) => task.status === 'queued' || task.status === 'running').flatMap((task) => task.todoIds))]
+  return { goal: mission.goal, state: mission.state, iteration, maxIterations: budgets.maxIterations, todos: mission.todos, activeTodoIds, budgetsLeft }
 }
 
 function clip(text: string, limit: number): string {
@@ -54,9 +55,12 @@ export function createMissionPrompts(options: CreateMissionPromptsOptions): Miss
   return {
     continuation({ mission, reason }) {
       const step = stepSnapshotFromMission(mission, clock.now(), mission.counters.iterations + 1)
+      const ended = mission.tasks.filter((task) => task.status === 'completed' || task.status === 'failed' || task.status === 'cancelled').length
       const next =
         mission.todos.length === 0
-          ? 'No plan yet: delegate the goal to the planner.'
+          ? ended > 0
+            ? `No todo list yet, though ${ended} delegated task${ended === 1 ? '' : 's'} ended: have the planner write the todo list from the goal and their results.`
+            : 'No plan yet: delegate the goal to the planner.'
           : 'Delegate the ready todos, have the reviewer verify finished ones, then end your turn. If nothing can move, stop and say why.'
       return [`[orchestrator] The mission continues: ${reason}`, next, buildStepContext(step)].join('\n\n')
     },

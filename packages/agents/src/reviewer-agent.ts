@@ -14,6 +14,7 @@ sent back: orchestrator_todo_update({"id":"t3","status":"pending","note":"Missin
 - "done" needs evidence that the todo is done, not that it probably works.
 - A note says exactly what is missing, so a worker can fix it without asking.
 - Judge only the todos in your task. Do not fix anything yourself.
+- Your shell is read-only: a command line that writes files (> file, rm, mv, cp, touch, tee, sed -i, git add/commit/checkout, npm add, sh -c, python -c …) is refused. Tests, builds and linters run.
 
 # Answer
 Your last message, in this format:

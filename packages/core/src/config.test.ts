@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AGENT_NAMES, defaultConfig, mergeConfigLayers, parseConfig, resolveConfig } from './config'
+import { AGENT_NAMES, MAX_DURATION_MS, defaultConfig, mergeConfigLayers, parseConfig, resolveConfig } from './config'
 import { OrchestratorError } from './orchestrator-error'
 
 const SOURCE = '/project/.opencode/orchestrator.json'
@@ -29,8 +29,9 @@ describe('defaultConfig', () => {
         fallbackModels: [],
       },
       background: { maxPerSession: 5, outputLimitBytes: 1_048_576 },
+      steps: { maxToolCallsPerTurn: 100, maxToolCallsPerTask: 300 },
       docsCache: { maxEntries: 50, maxEntryBytes: 65_536, maxTotalBytes: 1_048_576 },
-      notifications: { progressIntervalMs: 3000, os: false },
+      notifications: { progressIntervalMs: 3000 },
       agents: {},
       missionDirectory: '.opencode/orchestrator',
     })
@@ -75,11 +76,19 @@ describe('parseConfig', () => {
 
   it('reports a wrong type with the path, the value and what is expected', () => {
     expect(problems({ budgets: { maxIterations: '20' } })).toEqual([`${SOURCE}: budgets.maxIterations: got "20", expected a whole number`])
-    expect(problems({ notifications: { os: 'yes' } })).toEqual([`${SOURCE}: notifications.os: got "yes", expected true or false`])
+    expect(problems({ agents: { worker: { disable: 'yes' } } })).toEqual([`${SOURCE}: agents.worker.disable: got "yes", expected true or false`])
     expect(problems({ budgets: { maxDepth: 1.5 } })).toEqual([`${SOURCE}: budgets.maxDepth: got 1.5, expected a whole number`])
     expect(problems({ recovery: { fallbackModels: 'openai/gpt-5' } })).toEqual([
       `${SOURCE}: recovery.fallbackModels: got "openai/gpt-5", expected an array`,
     ])
+  })
+
+  it('says what became of a removed or renamed key (notifications.os, the 1.x keys)', () => {
+    expect(problems({ notifications: { os: true } })).toEqual([
+      `${SOURCE}: notifications.os: got true, expected removed: OS notifications were never sent by the plugin; delete the key (OpenCode shows the orchestrator's notices as toasts)`,
+    ])
+    expect(problems({ agentConcurrency: { worker: 10 } })).toEqual([`${SOURCE}: agentConcurrency: got {"worker":10}, expected renamed in 2.0: use concurrency.agents`])
+    expect(problems({ missionLoop: { ledger: true } })[0]).toContain('missionLoop: got {"ledger":true}, expected removed in 2.0')
   })
 
   it('never replaces a bad value by its default (null is not "unset")', () => {
@@ -96,12 +105,39 @@ describe('parseConfig', () => {
       `${SOURCE}: agents.planner.temperature: got 3, expected a number ≤ 2`,
     ])
     expect(problems({ recovery: { backoff: { jitter: 1.5 } } })).toEqual([`${SOURCE}: recovery.backoff.jitter: got 1.5, expected a number ≤ 1`])
-    expect(problems({ taskStore: { ttlMinutes: 0 } })).toEqual([`${SOURCE}: taskStore.ttlMinutes: got 0, expected a number > 0`])
+    expect(problems({ taskStore: { ttlMinutes: 0 } })).toEqual([`${SOURCE}: taskStore.ttlMinutes: got 0, expected a number of minutes > 0`])
+  })
+
+  /** Every time-like option, where it lives, and a value the runtime must honour (issue 18 #5). */
+  const DURATIONS: Array<{ path: string; input: (value: number) => unknown; large: number; unit: 'ms' | 'minutes' }> = [
+    { path: 'concurrency.acquireTimeoutMs', input: (value) => ({ concurrency: { acquireTimeoutMs: value } }), large: 3e9, unit: 'ms' },
+    { path: 'budgets.maxWallTimeMinutes', input: (value) => ({ budgets: { maxWallTimeMinutes: value } }), large: 100_000, unit: 'minutes' },
+    { path: 'continuation.cooldownMs', input: (value) => ({ continuation: { cooldownMs: value } }), large: 1e10, unit: 'ms' },
+    { path: 'continuation.wakeMaxWaitMs', input: (value) => ({ continuation: { wakeMaxWaitMs: value } }), large: 1e10, unit: 'ms' },
+    { path: 'taskStore.ttlMinutes', input: (value) => ({ taskStore: { ttlMinutes: value } }), large: 100_000, unit: 'minutes' },
+    { path: 'recovery.backoff.initialMs', input: (value) => ({ recovery: { backoff: { initialMs: value, maxMs: MAX_DURATION_MS } } }), large: 1e10, unit: 'ms' },
+    { path: 'recovery.backoff.maxMs', input: (value) => ({ recovery: { backoff: { maxMs: value } } }), large: 1e10, unit: 'ms' },
+    { path: 'recovery.circuitBreaker.cooldownMs', input: (value) => ({ recovery: { circuitBreaker: { cooldownMs: value } } }), large: 1e10, unit: 'ms' },
+    { path: 'notifications.progressIntervalMs', input: (value) => ({ notifications: { progressIntervalMs: value } }), large: 1e10, unit: 'ms' },
+  ]
+
+  it.each(DURATIONS)('gives $path a maximum of one year, naming the field, the value and the limit', ({ path, input, large, unit }) => {
+    expect(() => parseConfig(input(large), { source: SOURCE })).not.toThrow()
+    const maximum = unit === 'ms' ? MAX_DURATION_MS : MAX_DURATION_MS / 60_000
+    expect(() => parseConfig(input(maximum), { source: SOURCE })).not.toThrow()
+    const [line, ...rest] = problems(input(unit === 'ms' ? 1e12 : 1e9))
+    expect(rest).toEqual([])
+    expect(line).toContain(`${SOURCE}: ${path}: got ${unit === 'ms' ? 1e12 : 1e9}, expected a`)
+    expect(line).toContain(`≤ ${maximum} (one year)`)
+  })
+
+  it('refuses background.maxPerSession 0, which no background command could run under', () => {
+    expect(problems({ background: { maxPerSession: 0 } })).toEqual([`${SOURCE}: background.maxPerSession: got 0, expected a whole number ≥ 1`])
   })
 
   it('rejects unknown keys and lists the valid ones', () => {
     expect(problems({ concurency: {} })).toEqual([
-      `${SOURCE}: concurency: got {}, expected no such key; valid keys: $schema, concurrency, budgets, continuation, taskStore, recovery, background, docsCache, notifications, agents, missionDirectory (did you mean "concurrency"?)`,
+      `${SOURCE}: concurency: got {}, expected no such key; valid keys: $schema, concurrency, budgets, continuation, taskStore, recovery, background, steps, docsCache, notifications, agents, missionDirectory (did you mean "concurrency"?)`,
     ])
     expect(problems({ budgets: { maxDepht: 3 } })[0]).toContain('budgets.maxDepht: got 3, expected no such key; valid keys: maxIterations,')
     expect(problems({ agents: { worker: { promt: 'x' } } })[0]).toContain('(did you mean "prompt"?)')
@@ -146,6 +182,9 @@ describe('parseConfig', () => {
     for (const bad of ['/etc/orchestrator', '../elsewhere', 'a/../../b', 'C:\\temp', '']) {
       expect(problems({ missionDirectory: bad })[0]).toContain('expected a relative path inside the project')
     }
+    expect(problems({ missionDirectory: '.opencode/orch\u0000/x' })).toEqual([
+      `${SOURCE}: missionDirectory: got ".opencode/orch\\u0000/x", expected a path without NUL (\\u0000) characters, e.g. ".opencode/orchestrator"`,
+    ])
     expect(parseConfig({ missionDirectory: '.orchestrator/state' }, { source: SOURCE }).missionDirectory).toBe('.orchestrator/state')
   })
 

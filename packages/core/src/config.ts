@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { didYouMean } from './did-you-mean'
 import { OrchestratorError } from './orchestrator-error'
 
 /** The orchestrator's agents. Names are exact and lower case. */
@@ -16,6 +17,27 @@ function strictObject<Shape extends Record<string, z.ZodType>>(shape: Shape) {
 }
 
 const count = (minimum: number) => z.int({ error: 'a whole number' }).min(minimum, { error: `a whole number ≥ ${minimum}` })
+
+/**
+ * Longest time any time-like option may name: one year. The clock port waits out long delays in
+ * steps (see `systemClock`), so every value up to this is honoured; beyond it a value is almost
+ * certainly a typo (or an "unlimited" that should be written as 0 where 0 means unlimited).
+ */
+export const MAX_DURATION_MS = 31_536_000_000
+const MAX_DURATION_MINUTES = MAX_DURATION_MS / 60_000
+
+/** A duration in ms: a whole number from `minimum` to one year. `zeroMeans` documents a special 0. */
+const durationMs = (minimum: number, zeroMeans?: string) =>
+  count(minimum).max(MAX_DURATION_MS, {
+    error: `a whole number of ms ≤ ${MAX_DURATION_MS} (one year)${zeroMeans === undefined ? '' : `; for ${zeroMeans} write 0`}`,
+  })
+
+/** A duration in minutes: a positive number up to one year. */
+const durationMinutes = () =>
+  z
+    .number({ error: 'a number of minutes' })
+    .positive({ error: 'a number of minutes > 0' })
+    .max(MAX_DURATION_MINUTES, { error: `a number of minutes ≤ ${MAX_DURATION_MINUTES} (one year)` })
 
 const MODEL_PATTERN = /^[^/\s]+\/\S+$/
 const modelString = z
@@ -42,31 +64,6 @@ export const agentOverrideSchema = strictObject({
 })
 
 export type AgentOverride = z.output<typeof agentOverrideSchema>
-
-/** Suggestion for a mistyped name: same letters in another case, or at most two edits away. */
-function suggest(name: string, candidates: readonly string[]): string | undefined {
-  const lower = name.trim().toLowerCase()
-  const exact = candidates.find((candidate) => candidate.toLowerCase() === lower)
-  if (exact !== undefined) return exact
-  let best: { candidate: string; distance: number } | undefined
-  for (const candidate of candidates) {
-    const distance = editDistance(lower, candidate.toLowerCase())
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { candidate, distance }
-  }
-  return best?.candidate
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
-}
 
 /**
  * Limits by name. Names are compared case-insensitively, so two spellings of
@@ -104,21 +101,21 @@ const concurrencySchema = strictObject({
     .describe('Slots of the shared "default" key: tasks whose model, provider and agent have no limit of their own (0 = unlimited).'),
   agents: limitTable('Slots by agent, e.g. { "worker": 10 } (0 = unlimited; names are case-insensitive).', (name) => {
     if ((AGENT_NAMES as readonly string[]).includes(name.trim().toLowerCase())) return undefined
-    const suggestion = suggest(name, AGENT_NAMES)
+    const suggestion = didYouMean(name, AGENT_NAMES)
     return `an agent name: ${AGENT_NAMES.join(', ')}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`
   }),
   providers: limitTable('Slots by provider id, e.g. { "anthropic": 5 } (0 = unlimited).'),
   models: limitTable('Slots by "provider/model", e.g. { "anthropic/claude-sonnet-4": 3 } (0 = unlimited).', (name) =>
     MODEL_PATTERN.test(name) ? undefined : 'a key of the form "provider/model", e.g. "anthropic/claude-sonnet-4"',
   ),
-  acquireTimeoutMs: count(0)
+  acquireTimeoutMs: durationMs(0, 'no timeout')
     .default(1_800_000)
     .describe('How long a task may wait for a slot before it fails, in ms (0 = wait forever).'),
 })
 
 const budgetsSchema = strictObject({
   maxIterations: count(1).default(20).describe('Continuations per mission.'),
-  maxWallTimeMinutes: z.number().positive().default(120).describe('Wall time per mission, in minutes.'),
+  maxWallTimeMinutes: durationMinutes().default(120).describe('Wall time per mission, in minutes (at most 525600, one year).'),
   maxChildSessions: count(1).default(200).describe('Child sessions per mission.'),
   maxDepth: count(1).default(2).describe('Deepest delegation: a task delegated by the root session has depth 1.'),
   maxBreadth: count(1).default(50).describe('Live (queued or running) tasks one session may have delegated at a time.'),
@@ -128,13 +125,13 @@ const budgetsSchema = strictObject({
 
 const continuationSchema = strictObject({
   stagnationTurns: count(1).default(3).describe('Idle turns in a row without todo progress before the mission stops.'),
-  cooldownMs: count(0).default(2000).describe('Minimum time between two continuations, in ms.'),
-  wakeMaxWaitMs: count(0).default(60_000).describe('Longest a queued parent wake waits for a busy parent, in ms.'),
+  cooldownMs: durationMs(0).default(2000).describe('Minimum time between two continuations when nothing progressed in between (no todo moved, no task ended), in ms (at most one year); progress is continued at once.'),
+  wakeMaxWaitMs: durationMs(0).default(60_000).describe('Longest a queued parent wake waits for a busy parent, in ms (at most one year).'),
 })
 
 const taskStoreSchema = strictObject({
   maxInMemory: count(1).default(1000).describe('Tasks kept in memory before the oldest finished ones are archived.'),
-  ttlMinutes: z.number().positive().default(60).describe('Finished tasks are archived this long after they finish, in minutes.'),
+  ttlMinutes: durationMinutes().default(60).describe('Finished tasks are archived this long after they finish, in minutes.'),
   archiveMaxFileBytes: count(1024).default(5_242_880).describe('Archive files rotate before growing past this size, in bytes.'),
   archiveMaxFiles: count(0).default(20).describe('Archive files kept; older ones are deleted (0 = keep all).'),
 })
@@ -142,14 +139,14 @@ const taskStoreSchema = strictObject({
 const recoverySchema = strictObject({
   maxAttemptsPerSession: count(0).default(3).describe('Recovery attempts per session.'),
   backoff: strictObject({
-    initialMs: count(0).default(2000).describe('First retry delay, in ms.'),
-    maxMs: count(0).default(60_000).describe('Longest retry delay, in ms.'),
+    initialMs: durationMs(0).default(2000).describe('First retry delay, in ms (at most one year).'),
+    maxMs: durationMs(0).default(60_000).describe('Longest retry delay, in ms (at most one year).'),
     factor: z.number().min(1).default(2).describe('Growth of the delay per attempt.'),
     jitter: z.number().min(0).max(1).default(0.2).describe('Random spread of each delay, as a fraction (0–1).'),
   }).prefault({}),
   circuitBreaker: strictObject({
     failureThreshold: count(1).default(5).describe('Failures in a row that open a provider\'s circuit.'),
-    cooldownMs: count(0).default(60_000).describe('How long an open circuit refuses dispatches, in ms.'),
+    cooldownMs: durationMs(0).default(60_000).describe('How long an open circuit refuses dispatches, in ms (at most one year).'),
   }).prefault({}),
   fallbackModels: z
     .array(modelString)
@@ -158,8 +155,15 @@ const recoverySchema = strictObject({
 })
 
 const backgroundSchema = strictObject({
-  maxPerSession: count(0).default(5).describe('Background commands running at once per session.'),
+  maxPerSession: count(1).default(5).describe('Background commands running at once per session (at least 1; to forbid them, deny orchestrator_bg_run in the agents\' permission).'),
   outputLimitBytes: count(1024).default(1_048_576).describe('Output kept per background command (ring buffer), in bytes.'),
+})
+
+const stepsSchema = strictObject({
+  maxToolCallsPerTurn: count(1)
+    .default(100)
+    .describe('Tool calls one agent may make in one turn (one prompt until it ends its turn); then it is told to report and stop.'),
+  maxToolCallsPerTask: count(1).default(300).describe('Tool calls one delegated task may make in all its turns; then the task is stopped.'),
 })
 
 const docsCacheSchema = strictObject({
@@ -169,8 +173,7 @@ const docsCacheSchema = strictObject({
 })
 
 const notificationsSchema = strictObject({
-  progressIntervalMs: count(0).default(3000).describe('Least time between two progress notices, in ms.'),
-  os: z.boolean().default(false).describe('Also show operating-system notifications.'),
+  progressIntervalMs: durationMs(0).default(3000).describe('Longest a change waits to be shown as a progress notice while events keep coming (a quiet 250 ms shows it sooner), in ms (at most one year).'),
 })
 
 const agentsSchema = strictObject({
@@ -194,6 +197,7 @@ export const orchestratorConfigSchema = strictObject({
   taskStore: taskStoreSchema.prefault({}).describe('How many finished tasks stay in memory and how they are archived.'),
   recovery: recoverySchema.prefault({}).describe('Retries, circuit breaker and fallback models for failing model calls.'),
   background: backgroundSchema.prefault({}).describe('Background commands started by the agents.'),
+  steps: stepsSchema.prefault({}).describe('Step limits: how many tool calls an agent may make per turn and per task.'),
   docsCache: docsCacheSchema.prefault({}).describe('Documents the agents save for each other.'),
   notifications: notificationsSchema.prefault({}).describe('Progress and result notices.'),
   agents: agentsSchema.prefault({}).describe('Overrides per agent (commander, planner, worker, reviewer).'),
@@ -202,6 +206,8 @@ export const orchestratorConfigSchema = strictObject({
     .refine((path) => path.length > 0 && !/^([/\\]|[A-Za-z]:)/.test(path) && !path.split(/[/\\]/).includes('..'), {
       error: 'a relative path inside the project without "..", e.g. ".opencode/orchestrator"',
     })
+    // A NUL byte cuts the path short in every system call: the folder used would not be the one written.
+    .refine((path) => !path.includes('\0'), { error: 'a path without NUL (\\u0000) characters, e.g. ".opencode/orchestrator"' })
     .default('.opencode/orchestrator')
     .describe('Where mission journals, docs and archives live, relative to the project.'),
 })
@@ -302,17 +308,40 @@ const expectedText: z.core.$ZodErrorMap = (issue) => {
 
 const KEYS_PREFIX = 'one of the keys '
 
+/**
+ * Keys that once existed (in 1.x of `opencode-orchestrator`, or documented
+ * earlier in 2.0), with what to do instead: a user upgrading gets the way
+ * forward rather than a bare "no such key".
+ */
+const REMOVED_KEYS: Readonly<Record<string, string>> = {
+  'notifications.os': 'removed: OS notifications were never sent by the plugin; delete the key (OpenCode shows the orchestrator\'s notices as toasts)',
+  agentConcurrency: 'renamed in 2.0: use concurrency.agents',
+  providerConcurrency: 'renamed in 2.0: use concurrency.providers',
+  modelConcurrency: 'renamed in 2.0: use concurrency.models',
+  defaultConcurrency: 'renamed in 2.0: use concurrency.default',
+  acquisitionTimeoutMs: 'renamed in 2.0: use concurrency.acquireTimeoutMs',
+  circuitFailureThreshold: 'renamed in 2.0: use recovery.circuitBreaker.failureThreshold',
+  circuitRecoveryTimeoutMs: 'renamed in 2.0: use recovery.circuitBreaker.cooldownMs',
+  halfOpenSuccessThreshold: 'removed in 2.0: the circuit breaker closes after one successful probe; delete the key',
+  resourcePressureMaxHeapPercent: 'removed in 2.0; delete the key (bound the work with budgets.* and concurrency.global)',
+  contextMaxTokens: 'removed in 2.0: context overflow is detected from the provider\'s own error and compacted; delete the key',
+  missionLoop: 'removed in 2.0: the mission journal and todo.md are always kept under missionDirectory; delete the key',
+}
+
 function toConfigIssues(error: z.ZodError, input: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.message.startsWith(KEYS_PREFIX) ? issue.message.slice(KEYS_PREFIX.length).split(', ') : []
       for (const key of issue.keys) {
-        const suggestion = suggest(key, keys)
+        const path = formatPath([...issue.path, key])
+        const removed = REMOVED_KEYS[path]
+        const suggestion = didYouMean(key, keys)
         issues.push({
-          path: formatPath([...issue.path, key]),
+          path,
           value: valueAt(input, [...issue.path, key]),
-          expected: `no such key; valid keys: ${keys.join(', ')}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`,
+          expected:
+            removed ?? `no such key; valid keys: ${keys.join(', ')}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`,
         })
       }
     } else {
@@ -360,7 +389,9 @@ function configError(problems: Array<ConfigIssue & { source: string }>): Orchest
 type Validation = { config: OrchestratorConfig } | { problems: Array<ConfigIssue & { source: string }> }
 
 function validate(input: unknown, source: string, relations: boolean): Validation {
-  const result = orchestratorConfigSchema.safeParse(input, { error: expectedText })
+  // `jitless`: a config is parsed once per load; compiling zod's fast path for it (new Function per object
+  // schema) costs far more than the one interpreted parse, and it sits on OpenCode's start-up path.
+  const result = orchestratorConfigSchema.safeParse(input, { error: expectedText, jitless: true })
   const issues = result.success ? (relations ? relationIssues(result.data) : []) : toConfigIssues(result.error, input)
   if (result.success && issues.length === 0) return { config: result.data }
   return { problems: issues.map((issue) => ({ ...issue, source })) }

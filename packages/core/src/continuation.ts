@@ -15,7 +15,7 @@ export interface ContinuationInput {
     maxIterations: number
     /** Idle turns in a row without todo progress before the mission stops (default 3). */
     stagnationTurns: number
-    /** Minimum ms between two continuations. */
+    /** Minimum ms between two continuations when nothing progressed in between. */
     cooldownMs: number
   }
   counters: {
@@ -31,6 +31,8 @@ export interface ContinuationInput {
     runningTasks: number
     queuedTasks: number
     runningBackground: number
+    /** Delegated tasks that have ended (any outcome); lets the reason tell "no plan yet" from "work done without a plan". Default 0. */
+    endedTasks?: number
     /** The root session is in a turn right now. */
     rootBusy: boolean
   }
@@ -40,6 +42,11 @@ export interface ContinuationInput {
     userMessage: boolean
     /** The mission was cancelled. */
     cancelled: boolean
+    /**
+     * Todo progress or an ended task since the last continuation was sent. Absent: unknown
+     * (e.g. after a restart), and the policy goes by `counters.idleTurnsWithoutProgress`.
+     */
+    progress?: boolean
   }
 }
 

@@ -40,7 +40,8 @@ export type OrchestratorEvents = {
   'mission-continue': { missionId: string; iteration: number; reason: string }
   'mission-wake': { missionId: string; sessionId: string; taskIds: string[] }
   'mission-seal': { missionId: string; todos: Todo[] }
-  'mission-stop': { missionId: string; reason: string; budget?: BudgetName }
+  /** `by`: who stopped it — `user` (a command, Esc) or `orchestrator` (its loop, a budget, a guard). */
+  'mission-stop': { missionId: string; reason: string; budget?: BudgetName; by?: 'user' | 'orchestrator' }
   'mission-fail': { missionId: string; reason: string; error?: HostError }
   'todo-update': { missionId: string; todos: Todo[] }
   'budget-exceed': { missionId: string; budget: BudgetName; limit: number; value: number }
@@ -53,6 +54,8 @@ export type OrchestratorEvents = {
     reason: string
     attempt: number
     delayMs?: number
+    /** Provider of the failing session's model, when known (named in the notice). */
+    providerId?: string
   }
   'recovery-end': {
     missionId?: string

@@ -19,7 +19,7 @@ export type {
   TokenUsage,
   Unsubscribe,
 } from './host'
-export { createLogger, createMemoryStorage, createRandomIds, createSequentialIds, systemClock } from './ports'
+export { MAX_TIMER_DELAY_MS, createLogger, createMemoryStorage, createRandomIds, createSequentialIds, systemClock } from './ports'
 export type {
   Clock,
   IdGenerator,
@@ -80,7 +80,38 @@ export type {
 } from './scheduler'
 export { createTaskStore } from './task-store'
 export type { TaskArchiveOptions, TaskFilter, TaskStore, TaskStoreOptions, TaskStoreStats } from './task-store'
-export { AGENT_NAMES, agentOverrideSchema, defaultConfig, mergeConfigLayers, orchestratorConfigSchema, parseConfig, resolveConfig } from './config'
+export { AGENT_NAMES, MAX_DURATION_MS, agentOverrideSchema, defaultConfig, mergeConfigLayers, orchestratorConfigSchema, parseConfig, resolveConfig } from './config'
 export type { AgentName, AgentOverride, ConfigIssue, ConfigLayer, OrchestratorConfig, OrchestratorConfigInput, ParseConfigOptions } from './config'
 export { configJsonSchema } from './config-json-schema'
+export { didYouMean, editDistance } from './did-you-mean'
+export { formatDuration } from './format-duration'
+export type { FormatDurationOptions } from './format-duration'
+export { TOAST_MESSAGE_LIMIT, truncateText } from './truncate-text'
 export { missionEngineSettings } from './mission-engine-settings'
+export {
+  describeContinuations,
+  describeEnd,
+  describeReportLocation,
+  describeState,
+  describeTally,
+  describeTaskStatus,
+  endReasonText,
+  tallyMission,
+  tallyTasks,
+  tallyTodos,
+} from './words/describe-mission'
+export type { MissionTally } from './words/describe-mission'
+export {
+  RECOVERY_ACTIONS,
+  describeDelay,
+  describeFatalTaskNote,
+  describeRecoveryEnd,
+  describeRecoveryGiveUp,
+  describeRecoveryStart,
+} from './words/describe-recovery'
+export type { RecoveryAction, RecoveryContext } from './words/describe-recovery'
+export { asSentence, plural } from './words/sentence'
+export { readableReason } from './words/readable-reason'
+export { MISSION_GOAL_MAX_LENGTH, normalizeMissionGoal } from './mission-goal'
+export type { MissionGoalCheck } from './mission-goal'
+export { MESSAGE_QUOTE_LIMIT, closestName, truncateForMessage } from './message-text'

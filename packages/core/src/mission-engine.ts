@@ -17,6 +17,7 @@ import type { Clock, IdGenerator, Logger, TimerHandle } from './ports'
 import { isTaskFinal, type Task, type TaskStatus } from './task'
 import { createUnlimitedDispatcher, type DispatchLease, type DispatchTicket, type TaskDispatcher } from './task-dispatcher'
 import type { Todo } from './todo'
+import { describeEnd } from './words/describe-mission'
 
 /** Loop settings of the mission engine. */
 export interface ContinuationSettings {
@@ -84,6 +85,8 @@ export interface StopMissionOptions {
   /** `failed` for fatal errors; default `stopped`. */
   outcome?: 'stopped' | 'failed'
   budget?: BudgetName
+  /** Who stopped it: `user` (a command, Esc; the default) or `orchestrator` (its own rule, e.g. a loop breaker). Carried on `mission-stop`. */
+  by?: 'user' | 'orchestrator'
   /**
    * The session whose error ends the mission (e.g. a Worker whose provider rejected the API key):
    * its task is recorded as failed with this error, not as cancelled by the stop.
@@ -118,13 +121,20 @@ export interface MissionEngine {
   cancelTask(taskId: string, reason: string): Promise<void>
   /** Ends a mission at once: queued work dropped, every descendant session aborted. */
   stopMission(missionId: string, options: StopMissionOptions): Promise<void>
-  /** Clears a pause (the user wrote to the Commander) and lets the loop continue. */
+  /** Clears a pause (the user wrote to the Commander, or {@link pauseMission}) and lets the loop continue. */
   resumeMission(missionId: string): void
   /**
    * The next user message in this mission's root session is the host adapter's own note (e.g. "resumed
    * after a restart"), not the user taking over: it does not pause the loop. A no-op outside a running mission.
    */
   expectOwnRootMessage(missionId: string): void
+  /**
+   * Holds the mission: no continuation, wake or seal until {@link resumeMission} (e.g. `/task`
+   * without text), for a failure the mission cannot run through, such as a journal that cannot
+   * be written. Running work finishes its turn; `missionStateOf` reports the hold so tools can
+   * refuse new work. A no-op for an ended mission or one already held for the same reason.
+   */
+  pauseMission(missionId: string, reason: string): void
   /** Re-evaluates the loop after outside work ended (e.g. a background command); a no-op while the root is busy. */
   recheck(missionId: string): void
   /** Replaces the mission's todos (validated by the caller, e.g. todo-engine). */
@@ -138,7 +148,7 @@ export interface MissionEngine {
    * The state of the mission a session belongs to, without copying the mission record:
    * for hot paths (the guard runs on every tool call) where `missionForSession` is too dear.
    */
-  missionStateOf(sessionId: string): { missionId: string; state: MissionState; endReason?: string } | undefined
+  missionStateOf(sessionId: string): { missionId: string; state: MissionState; endReason?: string; heldReason?: string } | undefined
   listMissions(): MissionSnapshot[]
   getTask(taskId: string): Task | undefined
   /** Stops listening, clears timers and waits for the journal. Missions stay journaled for the next start. */
@@ -182,7 +192,17 @@ interface MissionRuntime {
   /** Prompts we sent to the root whose user message has not arrived yet. */
   syntheticRootMessages: number
   userMessage: boolean
+  /** Set by `pauseMission`: nothing moves the mission on until it is resumed. */
+  heldReason?: string
   lastEvaluatedTurnId?: string
+  /**
+   * What the root's latest turn answered. Only a turn that answered a continuation counts toward
+   * stagnation: a turn answering a wake or the user's `/task` was not the loop asking for progress,
+   * and whether the wake's news landed in that turn or the one before depended on the model's speed.
+   */
+  rootTurnAnswers?: 'continuation' | 'other'
+  /** Progress key when the last continuation was sent (not journaled: after a restart the policy goes by the turn counter). */
+  progressKeyAtContinuation?: string
   /** Settles once the aborts sent by a stop have been answered. */
   abortsDone?: Promise<void>
   /** Sessions the host deleted: a stop does not abort them (the host would only answer "no such session"). */
@@ -410,7 +430,10 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     const entry = track(runtime, sessionId)
     entry.activity++
     entry.promptInFlight = true
-    if (sessionId === runtime.record.rootSessionId) runtime.syntheticRootMessages++
+    if (sessionId === runtime.record.rootSessionId) {
+      runtime.syntheticRootMessages++
+      runtime.rootTurnAnswers = 'other' // a continuation sets its own kind right after this
+    }
     const generation = runtime.record.generation
     background('prompt', { missionId: runtime.record.id, sessionId }, async () => {
       try {
@@ -577,6 +600,8 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
 
 
   const maybeWake = (runtime: MissionRuntime, parentSessionId: string) => {
+    // A held mission keeps its wakes (journaled) until it is resumed.
+    if (runtime.heldReason !== undefined) return
     const pending = runtime.record.pendingWakes[parentSessionId]
     if (!pending || pending.length === 0) return
     if (liveTasks(runtime).some((task) => task.parentSessionId === parentSessionId)) return
@@ -596,6 +621,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   }
 
   const sendWake = (runtime: MissionRuntime, parentSessionId: string) => {
+    if (runtime.heldReason !== undefined) return
     const taskIds = runtime.record.pendingWakes[parentSessionId] ?? []
     delete runtime.record.pendingWakes[parentSessionId]
     cancelTimer(runtime, runtime.wakeTimers.get(parentSessionId))
@@ -628,22 +654,28 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         runningTasks: live.filter((task) => task.status === 'running').length,
         queuedTasks: live.filter((task) => task.status === 'queued').length,
         runningBackground: options.backgroundCount?.(record.id) ?? 0,
+        endedTasks: record.tasks.length - live.length,
         rootBusy: false,
       },
-      recent: { userMessage: runtime.userMessage, cancelled: false },
+      recent: {
+        userMessage: runtime.userMessage,
+        cancelled: false,
+        ...(runtime.progressKeyAtContinuation !== undefined ? { progress: progressKeyOf(record) !== runtime.progressKeyAtContinuation } : {}),
+      },
     })
   }
 
   const evaluate = (runtime: MissionRuntime, turnId: string | undefined) => {
     const { record } = runtime
-    if (isMissionFinal(record.state)) return
+    if (isMissionFinal(record.state) || runtime.heldReason !== undefined) return
     const root = track(runtime, record.rootSessionId)
     if (root.busy || root.promptInFlight) return
     if (turnId !== undefined && turnId !== runtime.lastEvaluatedTurnId) {
       runtime.lastEvaluatedTurnId = turnId
       const key = progressKeyOf(record)
-      if (key === record.progressKey) record.counters.idleTurnsWithoutProgress++
-      else {
+      if (key === record.progressKey) {
+        if (runtime.rootTurnAnswers === 'continuation') record.counters.idleTurnsWithoutProgress++
+      } else {
         record.counters.idleTurnsWithoutProgress = 0
         record.progressKey = key
       }
@@ -655,11 +687,13 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         const text = prompts.continuation({ mission: snapshot(runtime), reason: decision.reason })
         record.counters.iterations++
         record.counters.lastContinuationAt = clock.now()
+        runtime.progressKeyAtContinuation = progressKeyOf(record)
         runtime.userMessage = false
         delete record.pausedReason
         persist(runtime)
         bus.emit('mission-continue', { missionId: record.id, iteration: record.counters.iterations, reason: decision.reason })
         promptSession(runtime, record.rootSessionId, text, rootAgent)
+        runtime.rootTurnAnswers = 'continuation'
         return
       }
       case 'wait': {
@@ -681,9 +715,9 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         if (record.counters.iterations >= record.budgets.maxIterations) {
           // Like every other budget, the cap announces itself before the mission stops.
           bus.emit('budget-exceed', { missionId: record.id, budget: 'iterations', limit: record.budgets.maxIterations, value: record.counters.iterations })
-          return finish(runtime, 'stopped', decision.reason, 'iterations')
+          return finish(runtime, 'stopped', decision.reason, 'iterations', 'orchestrator')
         }
-        return finish(runtime, 'stopped', decision.reason)
+        return finish(runtime, 'stopped', decision.reason, undefined, 'orchestrator')
       }
     }
   }
@@ -733,7 +767,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
 
   // ------------------------------------------------------------ ending
 
-  const finish = (runtime: MissionRuntime, state: 'sealed' | 'stopped' | 'failed', reason: string, budget?: BudgetName) => {
+  const finish = (runtime: MissionRuntime, state: 'sealed' | 'stopped' | 'failed', reason: string, budget?: BudgetName, by: 'user' | 'orchestrator' = 'orchestrator') => {
     const { record } = runtime
     if (isMissionFinal(record.state)) return
     const previous = record.state
@@ -752,7 +786,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       if (task.sessionId) toAbort.push(task.sessionId)
       task.status = 'cancelled'
       task.endedAt = clock.now()
-      task.error = { code: 'mission-ended', message: `mission ${state}: ${reason}` }
+      task.error = { code: 'mission-ended', message: `mission ${describeEnd(state, reason)}` }
       runtime.tickets.get(task.id)?.cancel('mission ended')
       runtime.leases.get(task.id)?.release()
       bus.emit('task-end', { task: { ...task } })
@@ -769,7 +803,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     runtime.silentTasks.clear()
     bus.emit('mission-transition', { missionId: record.id, from: previous, to: state, reason })
     if (state === 'sealed') bus.emit('mission-seal', { missionId: record.id, todos: structuredClone(record.todos) })
-    else if (state === 'stopped') bus.emit('mission-stop', { missionId: record.id, reason, ...(budget ? { budget } : {}) })
+    else if (state === 'stopped') bus.emit('mission-stop', { missionId: record.id, reason, ...(budget ? { budget } : {}), by })
     else bus.emit('mission-fail', { missionId: record.id, reason })
     persist(runtime)
     // Cut every in-flight model call: children first, then the root's own turn. A seal cuts the
@@ -848,6 +882,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
           if (runtime.syntheticRootMessages > 0) runtime.syntheticRootMessages--
           else if (!isMissionFinal(runtime.record.state)) {
             runtime.userMessage = true
+            runtime.rootTurnAnswers = 'other'
             // Journaled at once, so a restart does not forget that the user took over.
             runtime.record.pausedReason = 'you wrote to the mission session; it carries on once you resume it'
             persist(runtime)
@@ -942,7 +977,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     const detail = budget === 'wallTime' ? `the mission ran ${minutes(value)} (limit ${minutes(limit)})` : `${Number.isInteger(value) ? value : value.toFixed(4)} > ${limit}`
     const reason = `${BUDGET_TEXT[budget]} exhausted: ${detail}`
     bus.emit('budget-exceed', { missionId: runtime.record.id, budget, limit, value })
-    finish(runtime, 'stopped', reason, budget)
+    finish(runtime, 'stopped', reason, budget, 'orchestrator')
     return reason
   }
 
@@ -1055,7 +1090,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     const runtime = requireMission(missionId)
     if (isMissionFinal(runtime.record.state)) return
     if (stop.cause) failCause(runtime, stop.cause)
-    finish(runtime, stop.outcome ?? 'stopped', stop.reason, stop.budget)
+    finish(runtime, stop.outcome ?? 'stopped', stop.reason, stop.budget, stop.by ?? 'user')
     await runtime.abortsDone
   }
 
@@ -1158,7 +1193,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       }
       const { record } = runtime
       if (isMissionFinal(record.state)) {
-        throw new OrchestratorError({ code: 'mission-ended', message: `The mission has ended (${record.state}: ${record.end?.reason ?? ''}); no new work is accepted.`, details: { missionId: record.id } })
+        throw new OrchestratorError({ code: 'mission-ended', message: `The mission has ended (${describeEnd(record.state, record.end?.reason ?? '')}); no new work is accepted.`, details: { missionId: record.id } })
       }
       const parent = sessionOf(runtime, request.sessionId)
       const depth = (parent?.depth ?? 0) + 1
@@ -1227,10 +1262,26 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       if (isMissionFinal(runtime.record.state)) {
         throw new OrchestratorError({ code: 'mission-ended', message: `Mission ${missionId} has ended (${runtime.record.state}); start a new mission instead.`, details: { missionId } })
       }
+      const wasHeld = runtime.heldReason !== undefined
+      delete runtime.heldReason
       runtime.userMessage = false
       delete runtime.record.pausedReason
       persist(runtime)
+      // Wakes that came in while the mission was held go out now.
+      if (wasHeld) for (const parentSessionId of Object.keys(runtime.record.pendingWakes)) maybeWake(runtime, parentSessionId)
       evaluate(runtime, undefined)
+    },
+
+    pauseMission(missionId, reason) {
+      const runtime = missions.get(missionId)
+      if (!runtime || isMissionFinal(runtime.record.state) || runtime.heldReason === reason) return
+      runtime.heldReason = reason
+      runtime.userMessage = true
+      runtime.record.pausedReason = reason
+      cancelTimer(runtime, runtime.cooldownTimer)
+      runtime.cooldownTimer = undefined
+      logger.log('warn', 'mission paused', { missionId, reason })
+      persist(runtime)
     },
 
     recheck(missionId) {
@@ -1265,7 +1316,8 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     missionStateOf: (sessionId) => {
       const record = runtimeForSession(sessionId)?.record
       if (!record) return undefined
-      return { missionId: record.id, state: record.state, ...(record.end ? { endReason: record.end.reason } : {}) }
+      const heldReason = runtimeForSession(sessionId)?.heldReason
+      return { missionId: record.id, state: record.state, ...(record.end ? { endReason: record.end.reason } : {}), ...(heldReason !== undefined ? { heldReason } : {}) }
     },
     listMissions: () => [...missions.values()].map(snapshot),
     getTask: (taskId) => {

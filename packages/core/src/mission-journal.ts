@@ -96,6 +96,50 @@ function buildMissionRecordSchema() {
 
 let missionRecordSchema: ReturnType<typeof buildMissionRecordSchema> | undefined
 
+/**
+ * Why a journal's todos cannot form a plan — a repeated id, a dependency on a todo that is not
+ * there, or a dependency cycle — or `undefined`. Every todo tool would fail on such a list, so it
+ * is refused at load like any other malformed journal. (Core cannot use todo-engine's graph.)
+ */
+function todoGraphProblem(todos: ReadonlyArray<{ id: string; dependsOn: readonly string[] }>): string | undefined {
+  const byId = new Map<string, readonly string[]>()
+  for (const todo of todos) {
+    if (byId.has(todo.id)) return `todo id ${todo.id} appears twice`
+    byId.set(todo.id, todo.dependsOn)
+  }
+  for (const todo of todos) {
+    const missing = todo.dependsOn.find((id) => !byId.has(id))
+    if (missing !== undefined) return `todo ${todo.id} depends on ${missing}, which is not in the list`
+  }
+  // Iterative depth-first search; 1 = on the current path, 2 = done.
+  const state = new Map<string, 1 | 2>()
+  for (const start of byId.keys()) {
+    if (state.has(start)) continue
+    const path = [start]
+    const cursors = [0]
+    state.set(start, 1)
+    while (path.length > 0) {
+      const top = path.length - 1
+      const id = path[top]!
+      const next = byId.get(id)![cursors[top]!]
+      if (next === undefined) {
+        state.set(id, 2)
+        path.pop()
+        cursors.pop()
+        continue
+      }
+      cursors[top]!++
+      if (state.get(next) === 1) return `the todos' dependencies form a cycle ${[...path.slice(path.indexOf(next)), next].join(' → ')}`
+      if (!state.has(next)) {
+        state.set(next, 1)
+        path.push(next)
+        cursors.push(0)
+      }
+    }
+  }
+  return undefined
+}
+
 /** A journal file that could not be loaded. Other missions load regardless. */
 export interface JournalProblem {
   file: string
@@ -123,6 +167,14 @@ export interface CreateMissionJournalOptions {
   logger: Logger
   /** Folder inside the storage root. Default `missions`. */
   directory?: string
+  /**
+   * A mission's journal could not be written (read-only or full disk, a link refused, …): called
+   * once when its writes start failing, not on every retry. The unwritten record stays queued and
+   * is written by the next save; the file on disk keeps the last state that landed.
+   */
+  onWriteFailure?: (failure: { missionId: string; file: string; error: OrchestratorError }) => void
+  /** Writes of a mission that failed before have landed again. */
+  onWriteRecovered?: (missionId: string) => void
 }
 
 /** Parses one journal file; throws `journal-corrupt` or `journal-version` with the file named. */
@@ -146,7 +198,8 @@ export function parseMissionJournal(content: string, file: string): MissionRecor
       details: { file, version },
     })
   }
-  const parsed = (missionRecordSchema ??= buildMissionRecordSchema()).safeParse(raw)
+  // `jitless`: each record is read once, at start; compiling zod's fast path for one parse costs more than it saves.
+  const parsed = (missionRecordSchema ??= buildMissionRecordSchema()).safeParse(raw, { jitless: true })
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     throw new OrchestratorError({
@@ -156,14 +209,31 @@ export function parseMissionJournal(content: string, file: string): MissionRecor
       details: { file },
     })
   }
+  const graphProblem = todoGraphProblem(parsed.data.todos)
+  if (graphProblem !== undefined) {
+    throw new OrchestratorError({
+      code: 'journal-corrupt',
+      message: `Mission journal ${file} is malformed at todos: ${graphProblem}.`,
+      details: { file },
+    })
+  }
   return parsed.data as MissionRecord
 }
 
-export function createMissionJournal({ storage, clock, logger, directory = 'missions' }: CreateMissionJournalOptions): MissionJournal {
+export function createMissionJournal({ storage, clock, logger, directory = 'missions', onWriteFailure, onWriteRecovered }: CreateMissionJournalOptions): MissionJournal {
   const pathOf = (missionId: string) => `${directory}/${missionId}.json`
   /** Record to write per mission (serialised at write time), and the write chain per mission. */
   const pending = new Map<string, MissionRecord>()
   const chains = new Map<string, Promise<void>>()
+  /** Missions whose last write failed. */
+  const failing = new Set<string>()
+  const report = (name: string, call: () => void) => {
+    try {
+      call()
+    } catch (error) {
+      logger.log('error', `mission journal ${name} listener failed`, { error: errorMessage(error) })
+    }
+  }
 
   /**
    * Writes the newest content until none is left. The chain leaves `chains` in the same
@@ -186,8 +256,17 @@ export function createMissionJournal({ storage, clock, logger, directory = 'miss
         if (!pending.has(missionId)) pending.set(missionId, record)
         chains.delete(missionId)
         logger.log('error', 'mission journal write failed', { missionId, error: errorMessage(error) })
+        if (!failing.has(missionId)) {
+          failing.add(missionId)
+          const file = pathOf(missionId)
+          const problem = OrchestratorError.isInstance(error)
+            ? error
+            : new OrchestratorError({ code: 'storage-failed', message: `Could not write ${file}: ${errorMessage(error)}`, cause: error, details: { file } })
+          if (onWriteFailure) report('write-failure', () => onWriteFailure({ missionId, file, error: problem }))
+        }
         return
       }
+      if (failing.delete(missionId) && onWriteRecovered) report('write-recovered', () => onWriteRecovered(missionId))
     }
   }
 

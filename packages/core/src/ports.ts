@@ -10,18 +10,77 @@ export type TimerHandle = unknown
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number
+  /**
+   * Calls `callback` once, `ms` from now. Must honour any delay a config allows (up to a year):
+   * a host timer that overflows on long delays (Node's fires at once past 2^31−1 ms) has to wait
+   * them out in steps, as {@link systemClock} does.
+   */
   setTimeout(callback: () => void, ms: number): TimerHandle
   clearTimeout(handle: TimerHandle): void
 }
 
 /**
+ * Longest delay a host timer honours: Node and browsers store it in a signed 32-bit
+ * integer, and a longer one fires at once (with a warning) instead of late.
+ */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647
+
+/** A timer of {@link systemClock}: one host timer at a time, re-armed until the whole delay has passed. */
+class ChainedTimer {
+  #current: ReturnType<typeof setTimeout> | undefined
+  #unref = false
+  #cancelled = false
+
+  constructor(
+    private readonly callback: () => void,
+    private readonly dueAt: number,
+  ) {
+    this.#arm()
+  }
+
+  #arm(): void {
+    const remaining = this.dueAt - Date.now()
+    // Never 0 when time is left: a clock that reads a millisecond early must not spin.
+    const delay = Math.min(Math.max(remaining, 0), MAX_TIMER_DELAY_MS)
+    this.#current = setTimeout(() => {
+      if (this.#cancelled) return
+      if (Date.now() < this.dueAt) this.#arm()
+      else this.callback()
+    }, delay)
+    if (this.#unref) (this.#current as { unref?: () => void }).unref?.()
+  }
+
+  /** Like Node's `Timeout.unref()`: the timer does not keep the process alive. */
+  unref(): this {
+    this.#unref = true
+    ;(this.#current as { unref?: () => void } | undefined)?.unref?.()
+    return this
+  }
+
+  cancel(): void {
+    this.#cancelled = true
+    clearTimeout(this.#current)
+  }
+}
+
+/**
  * The real clock. Globals are looked up on every call (not captured at import)
- * so `vi.useFakeTimers()` works on code that uses it.
+ * so `vi.useFakeTimers()` works on code that uses it. Delays longer than the host
+ * timer allows ({@link MAX_TIMER_DELAY_MS}, about 24.8 days) are waited out in
+ * steps, so a week-long budget or cooldown fires after a week, not at once.
+ * `Infinity` never fires; NaN or a negative delay fires as soon as possible, as with `setTimeout`.
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setTimeout: (callback, ms) => {
+    const delay = Number.isNaN(ms) || ms < 0 ? 0 : ms
+    if (delay <= MAX_TIMER_DELAY_MS) return setTimeout(callback, delay)
+    return new ChainedTimer(callback, Date.now() + delay)
+  },
+  clearTimeout: (handle) => {
+    if (handle instanceof ChainedTimer) handle.cancel()
+    else clearTimeout(handle as ReturnType<typeof setTimeout>)
+  },
 }
 
 export interface IdGenerator {

@@ -246,6 +246,20 @@ describe('createScheduler: timeouts', () => {
     expect(logs.some((entry) => entry.level === 'warn')).toBe(true)
   })
 
+  it('keeps a request queued for an acquireTimeoutMs beyond the 32-bit timer range (3e9 ms), then times it out', async () => {
+    const s = scheduler({ limits: { models: { 'openai/gpt-5': 1 }, acquireTimeoutMs: 3e9 } })
+    const model = { providerId: 'openai', modelId: 'gpt-5' }
+    s.request(request({ model }))
+    const waiting = s.request(request({ model }))
+    vi.advanceTimersByTime(1_000)
+    expect(waiting.status).toBe('queued')
+    vi.advanceTimersByTime(3e9 - 1_001)
+    expect(waiting.status).toBe('queued')
+    vi.advanceTimersByTime(1)
+    expect(waiting.status).toBe('timed-out')
+    expect((await rejection(waiting)).code).toBe('acquire-timeout')
+  })
+
   it('uses the per-request timeout and clears timers of granted requests', async () => {
     const s = scheduler({ limits: { agents: { worker: 1 } } })
     const first = s.request(request())

@@ -73,16 +73,17 @@ describe('createMissionProgress', () => {
     expect(progress.counts().retrying).toBe(0)
   })
 
-  it('leaves cancelled todos out of the total and counts failed ones', () => {
+  it('counts verified, unverified, failed and cancelled todos apart (the same tally the status text uses)', () => {
     const progress = createMissionProgress()
     const base = { dependsOn: [], createdAt: 0, updatedAt: 0 }
     progress.setTodos([
-      { ...base, id: '1', title: 'a', status: 'done' },
+      { ...base, id: '1', title: 'a', status: 'done', evidence: { summary: 'ok', recordedAt: 0 } },
+      { ...base, id: '5', title: 'e', status: 'done' },
       { ...base, id: '2', title: 'b', status: 'failed' },
       { ...base, id: '3', title: 'c', status: 'cancelled' },
       { ...base, id: '4', title: 'd', status: 'in_progress' },
     ])
-    expect(progress.counts()).toMatchObject({ todosDone: 1, todosTotal: 3, todosFailed: 1 })
+    expect(progress.counts()).toMatchObject({ todosVerified: 1, todosAwaitingReview: 1, todosTotal: 5, todosFailed: 1, todosCancelled: 1 })
   })
 
   it('remembers the provider of a session for recovery notices', () => {

@@ -1,19 +1,8 @@
-import type { MissionState, Task, TaskStatus, Todo } from '@opencode-orchestrator/core'
+import { tallyTasks, tallyTodos } from '@opencode-orchestrator/core'
+import type { MissionState, MissionTally, Task, TaskStatus, Todo } from '@opencode-orchestrator/core'
 
-/** Counts shown in a progress notice. */
-export interface ProgressCounts {
-  state?: MissionState
-  /** Todos with status `done`. */
-  todosDone: number
-  /** Todos that still count: every todo except cancelled ones. */
-  todosTotal: number
-  todosFailed: number
-  /** Running tasks per agent name. */
-  running: Record<string, number>
-  queued: number
-  /** Sessions of the mission with a recovery in progress. */
-  retrying: number
-}
+/** Counts shown in a progress notice: core's tally, the same shape every progress text is made from. */
+export type ProgressCounts = MissionTally
 
 interface TrackedTask {
   status: TaskStatus
@@ -81,22 +70,7 @@ export function createMissionProgress(): MissionProgress {
       return undefined
     },
     counts() {
-      const running: Record<string, number> = {}
-      let queued = 0
-      for (const task of tasks.values()) {
-        if (task.status === 'running') running[task.agent] = (running[task.agent] ?? 0) + 1
-        else if (task.status === 'queued') queued += 1
-      }
-      let todosDone = 0
-      let todosTotal = 0
-      let todosFailed = 0
-      for (const todo of todos) {
-        if (todo.status === 'cancelled') continue
-        todosTotal += 1
-        if (todo.status === 'done') todosDone += 1
-        else if (todo.status === 'failed') todosFailed += 1
-      }
-      return { state, todosDone, todosTotal, todosFailed, running, queued, retrying: recovering.size }
+      return { state: state ?? 'planning', ...tallyTodos(todos), ...tallyTasks(tasks.values()), retrying: recovering.size, background: 0 }
     },
   }
 }

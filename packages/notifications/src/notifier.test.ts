@@ -30,6 +30,7 @@ function todos(total: number, done: number): Todo[] {
     id: `t${index + 1}`,
     title: `todo ${index + 1}`,
     status: index < done ? 'done' : 'pending',
+    ...(index < done ? { evidence: { summary: 'checked by the Reviewer', recordedAt: 0 } } : {}),
     dependsOn: [],
     createdAt: 0,
     updatedAt: 0,
@@ -87,15 +88,16 @@ describe('createNotifier progress', () => {
     const notices = progress()
     expect(notices.length).toBeGreaterThanOrEqual(2)
     expect(notices.length).toBeLessThanOrEqual(5)
-    expect(notices.at(-1)?.message).toBe('7/10 todos · 10 workers running')
-    for (let index = 1; index < notices.length; index += 1) {
+    expect(notices.at(-1)?.message).toBe('7/10 todos verified · 10 workers running')
+    // While events keep coming, notices are an interval apart; the last follows the quiet end of the burst.
+    for (let index = 1; index < notices.length - 1; index += 1) {
       expect(notices[index]!.at - notices[index - 1]!.at).toBeGreaterThanOrEqual(3000)
     }
     expect(listenerErrors).toEqual([])
     notifier.dispose()
   })
 
-  it('shows the first change at once and the latest state at the end of the window', () => {
+  it('shows the first change at once and a later one as soon as events are quiet, not an interval later', () => {
     const { bus, progress } = setup({ progressIntervalMs: 5000 })
     bus.emit('mission-start', { missionId: 'm1', rootSessionId: 'root', goal: 'g' })
     expect(progress().map((notice) => notice.message)).toEqual(['planning'])
@@ -104,10 +106,46 @@ describe('createNotifier progress', () => {
     vi.advanceTimersByTime(100)
     bus.emit('task-start', { task: task('a', 'running', { agent: 'planner' }) })
     expect(progress()).toHaveLength(1)
-    vi.advanceTimersByTime(4799)
+    vi.advanceTimersByTime(249)
     expect(progress()).toHaveLength(1)
     vi.advanceTimersByTime(1)
-    expect(progress().map((notice) => notice.message)).toEqual(['planning', 'planning · 1 planner running'])
+    expect(progress().map((notice) => notice.message)).toEqual(['planning', 'no todo list yet · 1 planner running'])
+  })
+
+  it('never says workers are running after they ended: the end shows within the quiet window', () => {
+    const { bus, progress } = setup()
+    bus.emit('mission-start', { missionId: 'm1', rootSessionId: 'root', goal: 'g' })
+    bus.emit('todo-update', { missionId: 'm1', todos: todos(2, 0) })
+    bus.emit('task-start', { task: task('a', 'running', { todoIds: ['t1'] }) })
+    bus.emit('task-start', { task: task('b', 'running', { todoIds: ['t2'] }) })
+    vi.advanceTimersByTime(300)
+    expect(progress().at(-1)?.message).toBe('0/2 todos verified · 2 workers running')
+    vi.advanceTimersByTime(200)
+    bus.emit('task-end', { task: task('a', 'completed') })
+    vi.advanceTimersByTime(300)
+    bus.emit('task-end', { task: task('b', 'completed') })
+    // Before: the throttle held "2 workers running" until 3 s after the previous notice.
+    vi.advanceTimersByTime(250)
+    expect(progress().at(-1)?.message).toBe('0/2 todos verified')
+    expect(progress().map((notice) => notice.message)).toContain('0/2 todos verified · 1 worker running')
+  })
+
+  it('keeps throttling with a progressIntervalMs beyond the 32-bit timer range (1e10 ms)', () => {
+    const { bus, progress, notifier } = setup({ progressIntervalMs: 1e10 })
+    bus.emit('mission-start', { missionId: 'm1', rootSessionId: 'root', goal: 'g' })
+    expect(progress()).toHaveLength(1)
+    // A burst that never goes quiet: only the interval may show it, and 1e10 ms must not
+    // overflow into a timer that fires at once (which would show every change).
+    for (let index = 0; index < 100; index += 1) {
+      vi.advanceTimersByTime(100)
+      const id = `t${index}`
+      bus.emit(index % 2 === 0 ? 'task-queue' : 'task-start', { task: task(id, index % 2 === 0 ? 'queued' : 'running', { agent: 'worker' }) })
+    }
+    expect(progress()).toHaveLength(1)
+    // Once quiet, the settled state is shown once.
+    vi.advanceTimersByTime(1_000)
+    expect(progress()).toHaveLength(2)
+    notifier.dispose()
   })
 
   it('suppresses a notice whose text did not change', () => {
@@ -115,13 +153,13 @@ describe('createNotifier progress', () => {
     bus.emit('mission-start', { missionId: 'm1', rootSessionId: 'root', goal: 'g' })
     bus.emit('todo-update', { missionId: 'm1', todos: todos(3, 1) })
     vi.advanceTimersByTime(3000)
-    expect(progress().map((notice) => notice.message)).toEqual(['planning', '1/3 todos'])
+    expect(progress().map((notice) => notice.message)).toEqual(['planning', '1/3 todos verified'])
     // Inside the next window: a todo update that changes nothing visible, and a change that is undone.
     bus.emit('todo-update', { missionId: 'm1', todos: todos(3, 1) })
     bus.emit('task-queue', { task: task('a', 'queued') })
     bus.emit('task-end', { task: task('a', 'cancelled') })
     vi.advanceTimersByTime(10_000)
-    expect(progress().map((notice) => notice.message)).toEqual(['planning', '1/3 todos'])
+    expect(progress().map((notice) => notice.message)).toEqual(['planning', '1/3 todos verified'])
     expect(vi.getTimerCount()).toBe(0)
   })
 
@@ -137,7 +175,7 @@ describe('createNotifier progress', () => {
     bus.emit('task-queue', { task: task('c', 'queued') })
     bus.emit('task-start', { task: task('d', 'running', { agent: 'reviewer' }) })
     vi.advanceTimersByTime(3000)
-    expect(progress().at(-1)?.message).toBe('planning · 1 worker running · 1 reviewer running · 1 queued')
+    expect(progress().at(-1)?.message).toBe('no todo list yet · 1 task done · 1 worker running · 1 reviewer running · 1 queued')
   })
 
   it('names the mission only while more than one is active', () => {
@@ -150,7 +188,7 @@ describe('createNotifier progress', () => {
     expect(terminal().at(-1)?.title).toBe('Mission stopped · Fix the flaky tests')
     bus.emit('todo-update', { missionId: 'm1', todos: todos(2, 0) })
     vi.advanceTimersByTime(3000)
-    expect(progress().at(-1)).toMatchObject({ title: 'Orchestrator', message: '0/2 todos' })
+    expect(progress().at(-1)).toMatchObject({ title: 'Orchestrator', message: '0/2 todos verified' })
   })
 })
 
@@ -180,13 +218,25 @@ describe('createNotifier terminal notices', () => {
 
     expect(shown.slice(before)).toEqual(terminal().slice(-3))
     expect(terminal().map(({ title, message, variant }) => ({ title, message, variant }))).toEqual([
-      { title: 'Mission sealed · m1', message: 'All 2 todos verified in 1m 0s.', variant: 'success' },
+      { title: 'Mission sealed · m1', message: 'All 2 todos verified in 1m 00s.', variant: 'success' },
       {
         title: 'Mission stopped · m2',
         message: 'Iteration budget reached — 20 of 20 continuations used',
         variant: 'warning',
       },
       { title: 'Mission failed', message: 'Worker failed: Invalid API key', variant: 'error' },
+    ])
+  })
+
+  it('says where the report is in the seal, stop and failure notices', () => {
+    const { bus, terminal } = setup({ reportPathOf: (missionId) => `.opencode/orchestrator/missions/${missionId}/report.html` })
+    bus.emit('mission-seal', { missionId: 'm1', todos: todos(1, 1) })
+    bus.emit('mission-stop', { missionId: 'm2', reason: 'stopped by the user (/stop)' })
+    bus.emit('mission-fail', { missionId: 'm3', reason: 'The provider rejected the API key (401).' })
+    expect(terminal().map((notice) => notice.message)).toEqual([
+      'All 1 todo verified.\nReport: .opencode/orchestrator/missions/m1/report.html',
+      'stopped by the user (/stop)\nReport: .opencode/orchestrator/missions/m2/report.html',
+      'The provider rejected the API key (401).\nReport: .opencode/orchestrator/missions/m3/report.html',
     ])
   })
 
@@ -209,27 +259,17 @@ describe('createNotifier terminal notices', () => {
     expect(fail!.message).toBe('Overloaded, try later')
   })
 
-  it('notifies the OS on mission end only when enabled', async () => {
+  it('notifies the OS once on mission end when the host gives an OS notifier', async () => {
     const calls: Array<[string, string]> = []
     const osNotifier = {
       notify: async (title: string, message: string) => {
         calls.push([title, message])
       },
     }
-    const off = setup({ osNotifier })
-    off.bus.emit('mission-seal', { missionId: 'm1', todos: todos(1, 1) })
-    expect(calls).toEqual([])
-    off.notifier.dispose()
-
-    const on = setup({ osNotifier, os: true })
+    const on = setup({ osNotifier })
     on.bus.emit('mission-seal', { missionId: 'm1', todos: todos(1, 1) })
     on.bus.emit('mission-seal', { missionId: 'm1', todos: todos(1, 1) })
     expect(calls).toEqual([['Mission sealed', 'All 1 todo verified.']])
-  })
-
-  it('warns when OS notifications are on but no notifier was given', () => {
-    const { logs } = setup({ os: true })
-    expect(logs.some((entry) => entry.level === 'warn' && entry.fields.field === 'notifications.os')).toBe(true)
   })
 })
 
@@ -253,10 +293,10 @@ describe('createNotifier recovery notices', () => {
       variant: 'warning',
     })
     vi.advanceTimersByTime(3000)
-    expect(progress().at(-1)?.message).toBe('planning · 1 worker running · 1 retrying')
+    expect(progress().at(-1)?.message).toBe('no todo list yet · 1 worker running · 1 retrying')
     bus.emit('recovery-end', { sessionId: 'child', kind: 'rate-limit', outcome: 'recovered', reason: 'ok' })
     vi.advanceTimersByTime(3000)
-    expect(progress().at(-1)?.message).toBe('planning · 1 worker running')
+    expect(progress().at(-1)?.message).toBe('no todo list yet · 1 worker running')
   })
 
   it('shows the same recovery line once per interval when many sessions hit it together', () => {
@@ -275,7 +315,7 @@ describe('createNotifier recovery notices', () => {
       })
     }
     const recoveryLines = shown.slice(before).filter((notice) => notice.variant === 'warning')
-    expect(recoveryLines.map((notice) => notice.message)).toEqual(['Provider overloaded — retrying in 2 s (attempt 1)'])
+    expect(recoveryLines.map((notice) => notice.message)).toEqual(['Provider overloaded — waiting for the provider, retrying in 2 s (attempt 1)'])
   })
 
   it('reports a recovery that gave up, readable and short', () => {

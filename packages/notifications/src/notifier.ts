@@ -1,4 +1,13 @@
-import { errorMessage, OrchestratorError } from '@opencode-orchestrator/core'
+import {
+  describeRecoveryGiveUp,
+  describeRecoveryStart,
+  describeReportLocation,
+  errorMessage,
+  formatDuration,
+  OrchestratorError,
+  readableReason,
+  truncateText,
+} from '@opencode-orchestrator/core'
 import type {
   BudgetName,
   Clock,
@@ -11,12 +20,9 @@ import type {
   TimerHandle,
   Todo,
 } from '@opencode-orchestrator/core'
-import { describeRecoveryGiveUp, describeRecoveryStart } from './describe-recovery'
 import { formatProgress } from './format-progress'
 import { createMissionProgress } from './mission-progress'
 import type { MissionProgress } from './mission-progress'
-import { readableReason } from './readable-reason'
-import { truncateText } from './truncate-text'
 
 /** Sends a desktop notification (e.g. through `notify-send` or `osascript`, supplied by the host). */
 export interface OsNotifier {
@@ -31,12 +37,20 @@ export interface CreateNotifierOptions {
   /** Time source for throttling; inject a fake in tests. */
   clock: Clock
   logger: Logger
-  /** Minimum ms between two progress notices of one mission (config `notifications.progressIntervalMs`). Default 3000. */
+  /**
+   * Longest a change of the progress tally waits to be shown while events keep coming (config
+   * `notifications.progressIntervalMs`): a burst becomes one notice per interval. Default 3000.
+   */
   progressIntervalMs?: number
-  /** Sends the OS notification on mission end. Required for `os: true` to have an effect. */
+  /**
+   * A change is shown once events have been quiet this long (ms), so the notice never says
+   * "2 workers running" for seconds after both ended. Default 250; never more than the interval.
+   */
+  progressSettleMs?: number
+  /** Where a mission's report is (shown in the seal, stop and failure notices), e.g. a path relative to the project. */
+  reportPathOf?: (missionId: string) => string | undefined
+  /** Sends an OS notification when a mission ends. Given by a host that has a desktop to notify; without it only toasts are shown. */
   osNotifier?: OsNotifier
-  /** Also notify the OS when a mission ends (config `notifications.os`). Default false. */
-  os?: boolean
   /** Recovery attempts allowed per session, shown as `attempt 2/3` (config `recovery.maxAttemptsPerSession`). */
   recoveryMaxAttempts?: number
   /** How long terminal notices stay on screen, in ms. Default 10_000. */
@@ -70,19 +84,11 @@ interface MissionEntry {
   progress: MissionProgress
   timer?: TimerHandle
   lastProgressAt?: number
+  /** When the oldest change not shown yet happened: it is shown at the latest one interval later. */
+  pendingSince?: number
   lastProgressNotice?: string
   lastRecoveryNotice?: string
   lastRecoveryAt?: number
-}
-
-function duration(ms: number): string {
-  const totalSeconds = Math.max(0, Math.round(ms / 1000))
-  const hours = Math.floor(totalSeconds / 3600)
-  const minutes = Math.floor((totalSeconds % 3600) / 60)
-  const secondsLeft = totalSeconds % 60
-  if (hours > 0) return `${hours}h ${minutes}m`
-  if (minutes > 0) return `${minutes}m ${secondsLeft}s`
-  return `${secondsLeft}s`
 }
 
 /**
@@ -105,13 +111,15 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
       details: { field: 'progressIntervalMs', value: progressIntervalMs },
     })
   }
-  const terminalDurationMs = options.terminalDurationMs ?? 10_000
-  const osEnabled = options.os ?? false
-  if (osEnabled && options.osNotifier === undefined) {
-    logger.log('warn', 'OS notifications are enabled but the host gave no OS notifier; only toasts will be shown', {
-      field: 'notifications.os',
+  const settleMs = Math.min(options.progressSettleMs ?? 250, progressIntervalMs)
+  if (!Number.isFinite(settleMs) || settleMs < 0) {
+    throw new OrchestratorError({
+      code: 'invalid-argument',
+      message: `progressSettleMs must be a finite number of ms >= 0, got ${String(options.progressSettleMs)}; use e.g. 250.`,
+      details: { field: 'progressSettleMs', value: options.progressSettleMs },
     })
   }
+  const terminalDurationMs = options.terminalDurationMs ?? 10_000
 
   const missions = new Map<string, MissionEntry>()
   const ended = new Set<string>()
@@ -148,24 +156,31 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
 
   function showProgress(entry: MissionEntry): void {
     entry.timer = undefined
+    entry.pendingSince = undefined
     const message = formatProgress(entry.progress.counts())
     const notice: HostToast = { title: titleFor(entry, TITLE), message: truncateText(message), variant: 'info' }
     const key = `${notice.title}\n${notice.message}`
-    // Same text as the last notice: nothing new to say, and the window stays open for the next change.
+    // Same text as the last notice: nothing new to say.
     if (key === entry.lastProgressNotice) return
     entry.lastProgressNotice = key
     entry.lastProgressAt = clock.now()
     send(notice, { missionId: entry.id, notice: 'progress' })
   }
 
+  /**
+   * Leading edge: a change after a quiet interval is shown at once. Otherwise it is shown once
+   * events have been quiet for `settleMs`, and at the latest one interval after the oldest
+   * change not shown yet — so a burst is one notice per interval, and a notice never lags.
+   */
   function scheduleProgress(entry: MissionEntry): void {
-    if (entry.timer !== undefined) return
     const now = clock.now()
-    const waitMs = entry.lastProgressAt === undefined ? 0 : entry.lastProgressAt + progressIntervalMs - now
-    if (waitMs <= 0) {
+    if (entry.timer === undefined && (entry.lastProgressAt === undefined || now - entry.lastProgressAt >= progressIntervalMs)) {
       showProgress(entry)
       return
     }
+    entry.pendingSince ??= now
+    if (entry.timer !== undefined) clock.clearTimeout(entry.timer)
+    const waitMs = Math.max(0, Math.min(now + settleMs, entry.pendingSince + progressIntervalMs) - now)
     entry.timer = clock.setTimeout(() => showProgress(entry), waitMs)
   }
 
@@ -183,7 +198,7 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     }
     for (const [sessionId, owner] of sessionMission) if (owner === missionId) sessionMission.delete(sessionId)
     send({ ...notice, title, durationMs: terminalDurationMs }, { missionId, notice: 'terminal' })
-    if (osEnabled && options.osNotifier !== undefined) {
+    if (options.osNotifier !== undefined) {
       const osNotifier = options.osNotifier
       try {
         osNotifier.notify(title, osMessage).catch((error: unknown) => {
@@ -193,6 +208,12 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
         logger.log('error', 'OS notification failed', { missionId, error: errorMessage(error) })
       }
     }
+  }
+
+  /** The terminal notice's text plus, on its own line, where the report is written. */
+  function withReport(missionId: string, message: string): string {
+    const path = options.reportPathOf?.(missionId)
+    return path === undefined ? message : `${message}\n${describeReportLocation(path, true)}`
   }
 
   function onTask({ task }: { task: Task }): void {
@@ -263,7 +284,7 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
       if (missionId !== undefined && entry === undefined) return
       entry?.progress.recoveryStart(event.sessionId)
       const text = describeRecoveryStart(event, {
-        providerId: entry?.progress.providerOf(event.sessionId),
+        providerId: event.providerId ?? entry?.progress.providerOf(event.sessionId),
         maxAttempts: options.recoveryMaxAttempts,
       })
       recoveryNotice(missionId, text, event.kind === 'auth' ? 'error' : 'warning')
@@ -282,22 +303,22 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     }),
     bus.on('mission-seal', ({ missionId, todos }) => {
       const entry = missions.get(missionId)
-      const verified = todos.filter((todo) => todo.status === 'done').length
-      const took = entry?.startedAt === undefined ? '' : ` in ${duration(clock.now() - entry.startedAt)}`
+      const verified = todos.filter((todo) => todo.status === 'done' && todo.evidence !== undefined).length
+      const took = entry?.startedAt === undefined ? '' : ` in ${formatDuration(clock.now() - entry.startedAt, { smallest: 's' })}`
       const message =
         verified === 0 ? `Mission complete${took}.` : `All ${verified} todo${verified === 1 ? '' : 's'} verified${took}.`
-      finish(missionId, { title: 'Mission sealed', message, variant: 'success' }, message)
+      finish(missionId, { title: 'Mission sealed', message: withReport(missionId, message), variant: 'success' }, message)
     }),
     bus.on('mission-stop', ({ missionId, reason, budget }) => {
       const text = budget === undefined ? reason : `${BUDGET_LABELS[budget]} budget reached — ${reason}`
       const message = readableReason(text)
-      finish(missionId, { title: 'Mission stopped', message, variant: 'warning' }, message)
+      finish(missionId, { title: 'Mission stopped', message: withReport(missionId, message), variant: 'warning' }, message)
     }),
     bus.on('mission-fail', ({ missionId, reason, error }) => {
       const detail = typeof error?.data?.message === 'string' ? error.data.message : undefined
       const text = detail === undefined || reason.includes(detail) ? reason : `${reason}: ${detail}`
       const message = readableReason(text)
-      finish(missionId, { title: 'Mission failed', message, variant: 'error' }, message)
+      finish(missionId, { title: 'Mission failed', message: withReport(missionId, message), variant: 'error' }, message)
     }),
   ]
 

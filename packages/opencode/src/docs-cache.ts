@@ -1,4 +1,5 @@
-import { OrchestratorError, type Clock, type Logger, type Storage } from '@opencode-orchestrator/core'
+import { z } from 'zod'
+import { OrchestratorError, errorMessage, type Clock, type Logger, type Storage } from '@opencode-orchestrator/core'
 
 /** One document saved for the agents of a mission (e.g. API notes the Planner fetched once). */
 export interface DocsEntry {
@@ -30,6 +31,37 @@ export interface CreateDocsCacheOptions {
   clock: Pick<Clock, 'now'>
   logger: Logger
   limits: DocsCacheLimits
+  /** Tells the user a docs file was set aside (a malformed docs.json). Default: the log only. */
+  notify?: (notice: { missionId: string; message: string }) => void
+  /** How a storage path is shown to the user. Default: as is. */
+  displayPath?: (path: string) => string
+}
+
+/** What a docs.json must hold; anything else is set aside, never silently overwritten. */
+const docsFileSchema = z.array(
+  z.object({
+    key: z.string(),
+    title: z.string(),
+    content: z.string(),
+    source: z.string().optional(),
+    savedAt: z.number(),
+    savedBy: z.string().optional(),
+  }),
+)
+
+/** Why `text` is not a docs file, or the entries it holds. */
+function parseDocsFile(text: string): { entries: DocsEntry[] } | { problem: string } {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    return { problem: `it is not valid JSON (${errorMessage(error)})` }
+  }
+  const parsed = docsFileSchema.safeParse(raw)
+  if (parsed.success) return { entries: parsed.data }
+  const issue = parsed.error.issues[0]
+  const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''
+  return { problem: Array.isArray(raw) ? `an entry is malformed${where}: ${issue?.message ?? 'invalid'}` : 'it is not a list of documents' }
 }
 
 const KEY_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
@@ -40,7 +72,7 @@ const bytesOf = (text: string) => new TextEncoder().encode(text).byteLength
  * The mission's docs cache: saved once, read by any agent of the mission,
  * bounded in size, stored with the mission (`missions/<id>/docs.json`).
  */
-export function createDocsCache({ storage, clock, logger, limits }: CreateDocsCacheOptions): DocsCache {
+export function createDocsCache({ storage, clock, logger, limits, notify, displayPath = (path) => path }: CreateDocsCacheOptions): DocsCache {
   const loaded = new Map<string, DocsEntry[]>()
   const pathOf = (missionId: string) => `missions/${missionId}/docs.json`
 
@@ -50,14 +82,20 @@ export function createDocsCache({ storage, clock, logger, limits }: CreateDocsCa
     const text = await storage.read(pathOf(missionId))
     let entries: DocsEntry[] = []
     if (text !== undefined) {
-      try {
-        const parsed: unknown = JSON.parse(text)
-        if (Array.isArray(parsed)) entries = parsed as DocsEntry[]
-      } catch (error) {
-        // Keep the unreadable file for a human; start a fresh cache beside it.
-        const target = `${pathOf(missionId)}.corrupt-${clock.now()}`
-        await storage.rename(pathOf(missionId), target)
-        logger.log('error', 'docs cache file was unreadable and has been quarantined', { missionId, quarantinedAs: target, error: String(error) })
+      const parsed = parseDocsFile(text)
+      if ('entries' in parsed) entries = parsed.entries
+      else {
+        // Like a corrupt journal: keep the file for a human, out of the way, and start a fresh cache.
+        const file = pathOf(missionId)
+        const target = `${file}.corrupt-${clock.now()}`
+        await storage.rename(file, target)
+        const message = `The docs cache ${displayPath(file)} of mission ${missionId} could not be used: ${parsed.problem}. It was moved to ${displayPath(target)}; the agents start a fresh cache.`
+        logger.log('error', message, { missionId, quarantinedAs: target })
+        try {
+          notify?.({ missionId, message })
+        } catch (error) {
+          logger.log('error', 'could not tell the user about the docs cache', { missionId, error: errorMessage(error) })
+        }
       }
     }
     loaded.set(missionId, entries)

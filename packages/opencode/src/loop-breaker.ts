@@ -1,11 +1,13 @@
-/** What to do with a tool call. */
-export type LoopVerdict = { type: 'allow' } | { type: 'block'; repeats: number } | { type: 'stop'; repeats: number }
+/** What to do with a tool call. `period` is the length of the repeated cycle (1 = the same call again). */
+export type LoopVerdict = { type: 'allow' } | { type: 'block'; repeats: number; period: number } | { type: 'stop'; repeats: number; period: number }
 
 export interface LoopBreakerOptions {
-  /** Identical calls in a row from which a call is refused with an explanation. Default 3. */
+  /** Repetitions of the same call, or of the same short cycle of calls, from which a call is refused with an explanation. Default 3. */
   blockAfter?: number
-  /** Identical calls in a row from which the session's task is stopped. Default 5. */
+  /** Repetitions from which the session's task is stopped. Default 5. */
   stopAfter?: number
+  /** Longest cycle recognised: A,B,A,B… has period 2, A,B,C,A,B,C… period 3. Default 4. */
+  maxPeriod?: number
 }
 
 export interface LoopBreaker {
@@ -23,24 +25,40 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'undefined'
 }
 
+/** How many times the last `period` calls repeat back-to-back at the end of `history` (whole cycles only). */
+function cycleRepeats(history: readonly string[], period: number): number {
+  let length = period
+  while (length < history.length && history[history.length - 1 - length] === history[history.length - 1 - length + period]) length++
+  return Math.floor(length / period)
+}
+
 /**
- * Detects an agent repeating the same tool call with the same arguments —
- * the classic budget-model loop. Runs on every tool call: O(1) per call.
+ * Detects an agent repeating itself: the same call with the same arguments, or
+ * a short cycle of calls (A,B,A,B… or A,B,C,A,B,C…) — the classic budget-model
+ * loops. A cycle counts as repeated only when its calls are not all the same
+ * (that is period 1). Runs on every tool call: O(stopAfter × maxPeriod²) at most.
  */
-export function createLoopBreaker({ blockAfter = 3, stopAfter = 5 }: LoopBreakerOptions = {}): LoopBreaker {
-  const last = new Map<string, { key: string; repeats: number }>()
+export function createLoopBreaker({ blockAfter = 3, stopAfter = 5, maxPeriod = 4 }: LoopBreakerOptions = {}): LoopBreaker {
+  const histories = new Map<string, string[]>()
+  const keep = stopAfter * maxPeriod
   return {
     check(sessionId, tool, args) {
-      const key = `${tool}:${stableJson(args)}`
-      const previous = last.get(sessionId)
-      const repeats = previous && previous.key === key ? previous.repeats + 1 : 1
-      last.set(sessionId, { key, repeats })
-      if (repeats >= stopAfter) return { type: 'stop', repeats }
-      if (repeats >= blockAfter) return { type: 'block', repeats }
-      return { type: 'allow' }
+      const history = histories.get(sessionId) ?? []
+      history.push(`${tool}:${stableJson(args)}`)
+      if (history.length > keep) history.splice(0, history.length - keep)
+      histories.set(sessionId, history)
+      let worst: { repeats: number; period: number } | undefined
+      for (let period = 1; period <= maxPeriod && period * blockAfter <= history.length; period++) {
+        // A cycle of period p whose calls are all equal is the period-1 loop, already counted.
+        if (period > 1 && history.slice(-period).every((key) => key === history[history.length - 1])) continue
+        const repeats = cycleRepeats(history, period)
+        if (repeats >= blockAfter && (worst === undefined || repeats > worst.repeats)) worst = { repeats, period }
+      }
+      if (worst === undefined) return { type: 'allow' }
+      return { type: worst.repeats >= stopAfter ? 'stop' : 'block', ...worst }
     },
     forget(sessionId) {
-      last.delete(sessionId)
+      histories.delete(sessionId)
     },
   }
 }

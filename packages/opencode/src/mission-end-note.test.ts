@@ -20,7 +20,7 @@ describe('mission end notes', () => {
     off()
     bus.emit('mission-stop', { missionId: 'm1', reason: 'after unsubscribe' })
     expect(notes).toEqual([
-      ['ses_root', '[orchestrator] Mission stopped: the root session was interrupted by the user.'],
+      ['ses_root', '[orchestrator] Mission stopped: the root session was interrupted by the user'],
       ['ses_root', '[orchestrator] Mission sealed: all 0 todos verified.'],
     ])
   })
@@ -36,6 +36,10 @@ describe('mission end notes', () => {
 
   it('names the count of verified todos', () => {
     expect(missionEndNote({ kind: 'seal', todoCount: 1 })).toBe('[orchestrator] Mission sealed: all 1 todo verified.')
-    expect(missionEndNote({ kind: 'fail', reason: 'the provider refused the API key' })).toBe('[orchestrator] Mission failed: the provider refused the API key.')
+    expect(missionEndNote({ kind: 'fail', reason: 'the provider refused the API key' })).toBe('[orchestrator] Mission failed: the provider refused the API key')
+    // The user's own stop says so once, and the report line follows when its path is known.
+    expect(missionEndNote({ kind: 'stop', reason: 'stopped by the user (/stop)' }, '.opencode/orchestrator/missions/m1/report.html')).toBe(
+      '[orchestrator] Mission stopped by the user (/stop)\nReport: .opencode/orchestrator/missions/m1/report.html',
+    )
   })
 })

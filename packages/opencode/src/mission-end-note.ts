@@ -1,36 +1,40 @@
-import type { EventBus, OrchestratorEvents } from '@opencode-orchestrator/core'
+import { describeEnd, describeReportLocation, type EventBus, type OrchestratorEvents } from '@opencode-orchestrator/core'
 
-/** One line for the root session's transcript when a mission ends: the toast fades, this stays. */
-export function missionEndNote(event: { kind: 'seal'; todoCount: number } | { kind: 'stop' | 'fail'; reason: string }): string {
-  switch (event.kind) {
-    case 'seal':
-      return `[orchestrator] Mission sealed: all ${event.todoCount} todo${event.todoCount === 1 ? '' : 's'} verified.`
-    case 'stop':
-      return `[orchestrator] Mission stopped: ${event.reason}.`
-    case 'fail':
-      return `[orchestrator] Mission failed: ${event.reason}.`
-  }
+export type MissionEndEvent = { kind: 'seal'; todoCount: number } | { kind: 'stop' | 'fail'; reason: string }
+
+/**
+ * One line for the root session's transcript when a mission ends (the toast fades, this stays),
+ * in core's words so it reads like the notice; with `reportPath`, a second line says where the report is.
+ */
+export function missionEndNote(event: MissionEndEvent, reportPath?: string): string {
+  const line =
+    event.kind === 'seal'
+      ? `[orchestrator] Mission sealed: all ${event.todoCount} todo${event.todoCount === 1 ? '' : 's'} verified.`
+      : `[orchestrator] Mission ${describeEnd(event.kind === 'stop' ? 'stopped' : 'failed', event.reason)}`
+  return reportPath === undefined ? line : `${line}\n${describeReportLocation(reportPath, true)}`
 }
 
 /**
  * Writes {@link missionEndNote} into the mission's root session (a message without a model call)
- * when it seals, stops or fails. Returns the unsubscribe function.
+ * when it seals, stops or fails — whoever ended it. Returns the unsubscribe function.
  */
 export function writeMissionEndNotes(options: {
   bus: EventBus<OrchestratorEvents>
   rootSessionOf: (missionId: string) => string | undefined
   note: (sessionId: string, text: string) => Promise<void>
   onError: (error: unknown, missionId: string) => void
+  /** Where the mission's report is written, named in the note. */
+  reportPathOf?: (missionId: string) => string | undefined
 }): () => void {
-  const write = (missionId: string, text: string) => {
+  const write = (missionId: string, event: MissionEndEvent) => {
     const sessionId = options.rootSessionOf(missionId)
     if (sessionId === undefined) return
-    options.note(sessionId, text).catch((error: unknown) => options.onError(error, missionId))
+    options.note(sessionId, missionEndNote(event, options.reportPathOf?.(missionId))).catch((error: unknown) => options.onError(error, missionId))
   }
   const offs = [
-    options.bus.on('mission-seal', ({ missionId, todos }) => write(missionId, missionEndNote({ kind: 'seal', todoCount: todos.length }))),
-    options.bus.on('mission-stop', ({ missionId, reason }) => write(missionId, missionEndNote({ kind: 'stop', reason }))),
-    options.bus.on('mission-fail', ({ missionId, reason }) => write(missionId, missionEndNote({ kind: 'fail', reason }))),
+    options.bus.on('mission-seal', ({ missionId, todos }) => write(missionId, { kind: 'seal', todoCount: todos.length })),
+    options.bus.on('mission-stop', ({ missionId, reason }) => write(missionId, { kind: 'stop', reason })),
+    options.bus.on('mission-fail', ({ missionId, reason }) => write(missionId, { kind: 'fail', reason })),
   ]
   return () => {
     for (const off of offs) off()

@@ -1,6 +1,6 @@
 import { errorMessage } from '@opencode-orchestrator/core'
 import type { Clock, EventBus, Logger, OrchestratorEvents, Storage } from '@opencode-orchestrator/core'
-import { toMissionEventLogEntry } from '@opencode-orchestrator/report'
+import type { MissionEventLogEntry, toMissionEventLogEntry } from '@opencode-orchestrator/report'
 
 /** Options for {@link createMissionEventLog}. */
 export interface CreateMissionEventLogOptions {
@@ -54,8 +54,7 @@ export function createMissionEventLog({ bus, storage, clock, logger, missionOfSe
     }
   }
 
-  const unsubscribe = bus.onAny((name, payload) => {
-    const entry = toMissionEventLogEntry(name, payload, clock.now())
+  const record = (entry: MissionEventLogEntry | undefined) => {
     if (!entry) return
     const missionId = entry.missionId ?? ('sessionId' in entry && entry.sessionId !== undefined ? missionOfSession(entry.sessionId) : undefined)
     // A recovery in a session outside every mission (plain chat) belongs to no log.
@@ -66,9 +65,34 @@ export function createMissionEventLog({ bus, storage, clock, logger, missionOfSe
     if (drains.has(missionId)) return
     const running = drain(missionId).finally(() => drains.delete(missionId))
     drains.set(missionId, running)
+  }
+
+  // The report package (entry shapes, rendering) is loaded on the first event, not at OpenCode's start:
+  // plain chat emits none, so it never pays for it (plugin load time). Events seen while it loads are
+  // converted in order once it is there, with the time they were seen.
+  type ToEntry = typeof toMissionEventLogEntry
+  let toEntry: ToEntry | undefined
+  let loading: Promise<void> | undefined
+  const early: Array<(convert: ToEntry) => MissionEventLogEntry | undefined> = []
+  const unsubscribe = bus.onAny((name, payload) => {
+    const at = clock.now()
+    if (toEntry) return record(toEntry(name, payload, at))
+    early.push((convert) => convert(name, payload, at))
+    loading ??= import('@opencode-orchestrator/report').then(
+      (report) => {
+        toEntry = report.toMissionEventLogEntry
+        for (const convert of early.splice(0)) record(convert(report.toMissionEventLogEntry))
+      },
+      (error: unknown) => {
+        log.log('error', 'could not load the report code; the mission event log misses these events', { events: early.length, error: errorMessage(error) })
+        early.length = 0
+        loading = undefined
+      },
+    )
   })
 
   const flush = async (missionId?: string) => {
+    await loading
     if (missionId !== undefined) {
       while (drains.has(missionId)) await drains.get(missionId)
       return

@@ -94,8 +94,8 @@ describe('createMissionReportWriter', () => {
     const timeline = parseMissionTimeline((await storage.read('missions/mission_1/timeline.json'))!)
     expect(timeline.lanes.map((lane) => lane.label)).toEqual(['Commander', 'Worker · t1: slugify module', 'Worker · t2: CLI flag'])
     expect(timeline.markers.map((marker) => marker.kind)).toEqual(['recovery-start', 'mission-stop'])
-    // The turn the stop cut off runs to the end of the axis.
-    expect(timeline.lanes[1]!.spans.filter((span) => span.status === 'open')).toHaveLength(1)
+    // The turn the stop cut off runs to the end of the axis, drawn as cancelled (its task was), not as an open or failed turn.
+    expect(timeline.lanes[1]!.spans.filter((span) => span.status === 'cancelled')).toHaveLength(1)
     const html = (await storage.read('missions/mission_1/report.html'))!
     expect(html).toContain('data-lane="ses_w2"')
     expect(html).not.toContain('<script>')

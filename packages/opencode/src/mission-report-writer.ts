@@ -1,6 +1,5 @@
 import { errorMessage } from '@opencode-orchestrator/core'
 import type { Clock, EventBus, HostMessage, HostV1, Logger, MissionSnapshot, OrchestratorEvents, Storage, TimerHandle } from '@opencode-orchestrator/core'
-import { buildMissionTimeline, parseMissionEventLog, renderMissionReport } from '@opencode-orchestrator/report'
 import type { MissionEventLog } from './mission-event-log'
 
 /** Options for {@link createMissionReportWriter}. */
@@ -91,7 +90,12 @@ export function createMissionReportWriter({
     const files = { timeline: `${directory}/${mission.id}/timeline.json`, report: `${directory}/${mission.id}/report.html` }
     try {
       await eventLog.flush(mission.id)
-      const [eventText, messages] = await Promise.all([storage.read(eventLog.pathOf(mission.id)), readMessages(mission)])
+      // Loaded when a mission ends, not when OpenCode starts: plain chat never renders a report (plugin load time).
+      const [{ buildMissionTimeline, parseMissionEventLog, renderMissionReport }, eventText, messages] = await Promise.all([
+        import('@opencode-orchestrator/report'),
+        storage.read(eventLog.pathOf(mission.id)),
+        readMessages(mission),
+      ])
       const { entries, problems } = parseMissionEventLog(eventText ?? '')
       for (const problem of problems) {
         log.log('warn', 'skipped a malformed line of the mission event log', { missionId: mission.id, path: eventLog.pathOf(mission.id), line: problem.line, problem: problem.message })

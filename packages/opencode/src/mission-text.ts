@@ -1,19 +1,40 @@
-import type { MissionSession, MissionSnapshot } from '@opencode-orchestrator/core'
+import {
+  describeContinuations,
+  describeEnd,
+  describeReportLocation,
+  describeState,
+  describeTally,
+  isMissionFinal,
+  tallyMission,
+  type MissionSession,
+  type MissionSnapshot,
+} from '@opencode-orchestrator/core'
 import type { BackgroundJob } from './node'
+import { slash } from './orchestrator-commands'
 
-/** The `/status` text: short enough for a toast, complete enough to act on. */
-export function statusText(mission: MissionSnapshot | undefined, jobs: readonly BackgroundJob[]): string {
-  if (!mission) return 'No mission in this session. Start one with /task "<what to build>".'
-  const done = mission.todos.filter((todo) => todo.status === 'done' && todo.evidence).length
-  const running = mission.tasks.filter((task) => task.status === 'running').length
-  const queued = mission.tasks.filter((task) => task.status === 'queued').length
-  const jobsRunning = jobs.filter((job) => job.status === 'running').length
+export interface StatusTextOptions {
+  /** Where the mission's report is (or will be) written, relative to the project. */
+  reportPath?: string
+  /** Sessions of the mission with a recovery in progress. */
+  retrying?: number
+}
+
+/**
+ * The status command's text: short enough for a toast, complete enough to act on. Every
+ * count comes from core's words (`describeTally`), the same the progress notice shows.
+ */
+export function statusText(mission: MissionSnapshot | undefined, jobs: readonly BackgroundJob[], options: StatusTextOptions = {}): string {
+  if (!mission) return `No mission in this session. Start one with ${slash('task')} "<what to build>".`
+  const background = jobs.filter((job) => job.status === 'running').length
+  const tally = describeTally(tallyMission(mission, { background, retrying: options.retrying ?? 0 }))
+  const state = describeState(mission.state)
   const lines = [
-    `${mission.state} · ${done}/${mission.todos.length} todos verified · ${running} running · ${queued} queued · ${jobsRunning} background`,
-    `iteration ${mission.counters.iterations}/${mission.budgets.maxIterations} · ${mission.counters.childSessions} child sessions · ${mission.counters.tokens} tokens`,
+    tally.startsWith(state) ? tally : `${state} · ${tally}`,
+    `${describeContinuations(mission.counters.iterations, mission.budgets.maxIterations)} · ${mission.counters.childSessions} child sessions · ${mission.counters.tokens.toLocaleString('en-US')} tokens`,
   ]
-  if (mission.pausedReason) lines.push(`paused: ${mission.pausedReason} — /task to resume`)
-  if (mission.end) lines.push(`ended: ${mission.end.reason}`)
+  if (mission.pausedReason) lines.push(`paused: ${mission.pausedReason} — ${slash('task')} to resume`)
+  if (mission.end) lines.push(describeEnd(mission.state, mission.end.reason))
+  if (options.reportPath !== undefined) lines.push(describeReportLocation(options.reportPath, isMissionFinal(mission.state)))
   return lines.join('\n')
 }
 
@@ -27,7 +48,7 @@ export function compactionContext(mission: MissionSnapshot, role: MissionSession
     task ? `Your task ${task.id}: ${task.title}\n${task.prompt}` : '',
     `Todos:\n${mission.todos.map((todo) => `- [${todo.status}] ${todo.id}: ${todo.title}`).join('\n') || '(none yet)'}`,
     `Open tasks: ${open.map((item) => `${item.id} (${item.agent}, ${item.status})`).join(', ') || 'none'}`,
-    `Budgets: iteration ${mission.counters.iterations}/${mission.budgets.maxIterations}, child sessions ${mission.counters.childSessions}/${mission.budgets.maxChildSessions}.`,
+    `Budgets: ${describeContinuations(mission.counters.iterations, mission.budgets.maxIterations)}, child sessions ${mission.counters.childSessions}/${mission.budgets.maxChildSessions}.`,
     'After compaction, carry on in this role with the todo list above; use orchestrator_todo_read for the live state.',
   ]
     .filter((line) => line.length > 0)

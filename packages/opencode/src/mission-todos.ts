@@ -1,5 +1,6 @@
-import { OrchestratorError, type Clock, type IdGenerator, type Logger, type MissionEngine, type Storage, type Todo } from '@opencode-orchestrator/core'
+import { OrchestratorError, errorMessage, type Clock, type IdGenerator, type Logger, type MissionEngine, type Storage, type Todo } from '@opencode-orchestrator/core'
 import {
+  adoptTodoEdits,
   applyTodoUpdate,
   parseTodoInputs,
   parseTodoMarkdown,
@@ -23,11 +24,18 @@ export interface MissionTodos {
 }
 
 export interface CreateMissionTodosOptions {
-  engine: MissionEngine
+  engine: Pick<MissionEngine, 'getMission' | 'setTodos'>
   storage: Storage
   clock: Pick<Clock, 'now'>
   ids: IdGenerator
   logger: Logger
+  /**
+   * Tells the person about their todo.md: an edit that was set aside or only partly taken.
+   * Default: the log only.
+   */
+  notify?: (notice: { missionId: string; message: string }) => void
+  /** How a storage path is shown to the person, e.g. prefixed with the mission folder. Default: as is. */
+  displayPath?: (path: string) => string
 }
 
 /**
@@ -35,7 +43,7 @@ export interface CreateMissionTodosOptions {
  * three places at once: the engine (the loop's truth), the journal (through the
  * engine) and `todo.md`, which a person can read and edit.
  */
-export function createMissionTodos({ engine, storage, clock, logger }: CreateMissionTodosOptions): MissionTodos {
+export function createMissionTodos({ engine, storage, clock, logger, notify, displayPath = (path) => path }: CreateMissionTodosOptions): MissionTodos {
   /** Last markdown we wrote per mission: anything else in the file is a person's edit. */
   const written = new Map<string, string>()
   /** Read-modify-write chains per mission: parallel tool calls (a Reviewer verifying three todos at once) must not lose updates. */
@@ -61,6 +69,8 @@ export function createMissionTodos({ engine, storage, clock, logger }: CreateMis
   const listOf = (todos: readonly Todo[]) => createTodoList({ clock, todos })
 
   const save = async (missionId: string, todos: readonly Todo[]) => {
+    // Render first: a plan todo.md cannot hold must fail before the engine stores it (the tool reports the failure).
+    serializeTodoMarkdown(todos, { goal: missionOf(missionId).goal })
     const mission = engine.setTodos(missionId, todos)
     const markdown = serializeTodoMarkdown(mission.todos, { goal: mission.goal })
     written.set(missionId, markdown)
@@ -68,7 +78,41 @@ export function createMissionTodos({ engine, storage, clock, logger }: CreateMis
     return mission.todos
   }
 
-  /** Adopts a person's edits of todo.md; a broken file is reported, never silently overwritten. */
+  const tell = (missionId: string, message: string) => {
+    logger.log('warn', message, { missionId })
+    try {
+      notify?.({ missionId, message })
+    } catch (error) {
+      logger.log('error', 'could not tell the person about todo.md', { missionId, error: errorMessage(error) })
+    }
+  }
+
+  /**
+   * A todo.md that cannot be taken (unreadable, emptied, or a plan that does not hold together)
+   * is moved aside for the person, like a corrupt journal, and the journal's plan is written
+   * back: agents keep working on the journal, which never loses state through todo.md.
+   */
+  const setAside = async (missionId: string, why: string, kind: 'broken' | 'emptied'): Promise<Todo[]> => {
+    const mission = missionOf(missionId)
+    const file = pathOf(missionId)
+    const aside = `${file}.${kind}-${clock.now()}`
+    let moved = true
+    try {
+      await storage.rename(file, aside)
+    } catch (error) {
+      moved = false
+      logger.log('error', 'could not move todo.md aside', { missionId, error: errorMessage(error) })
+    }
+    await save(missionId, mission.todos)
+    const where = moved ? `It was moved to ${displayPath(aside)}; ` : 'It could not be moved aside and was overwritten; '
+    tell(
+      missionId,
+      `todo.md of mission ${missionId} ${why}. ${where}the plan from the mission journal (${mission.todos.length} todos) was written back to ${displayPath(file)}. Agents keep working; redo your edit there.`,
+    )
+    return [...mission.todos]
+  }
+
+  /** Adopts a person's edits of todo.md; verification stays the Reviewer's (see adoptTodoEdits). */
   const current = async (missionId: string): Promise<Todo[]> => {
     const mission = missionOf(missionId)
     const text = await storage.read(pathOf(missionId))
@@ -82,9 +126,27 @@ export function createMissionTodos({ engine, storage, clock, logger }: CreateMis
       }
     }
     logger.log('debug', 'todo.md differs from what was written', { missionId, written: written.get(missionId)?.length, found: text.length })
-    const parsed = parseTodoMarkdown(text, { now: clock.now() })
-    logger.log('info', 'adopted edits of todo.md', { missionId, todos: parsed.todos.length, newIds: parsed.assignedIds })
-    return save(missionId, parsed.todos)
+    let parsed: ReturnType<typeof parseTodoMarkdown>
+    try {
+      parsed = parseTodoMarkdown(text, { now: clock.now() })
+    } catch (error) {
+      if (!OrchestratorError.hasCode(error, 'todo-markdown')) throw error
+      return setAside(missionId, `could not be read (${error.message.slice(0, 400)})`, 'broken')
+    }
+    const adopted = adoptTodoEdits(mission.todos, parsed.todos)
+    if (adopted.wiped) return setAside(missionId, 'has no todos left; an emptied todo.md never removes the plan', 'emptied')
+    try {
+      listOf(adopted.todos)
+    } catch (error) {
+      if (!OrchestratorError.isInstance(error)) throw error
+      return setAside(missionId, `does not fit the verified plan (${error.message.slice(0, 400)})`, 'broken')
+    }
+    logger.log('info', 'adopted edits of todo.md', { missionId, todos: adopted.todos.length, newIds: parsed.assignedIds, refused: adopted.refused })
+    const saved = await save(missionId, adopted.todos)
+    if (adopted.refused.length > 0) {
+      tell(missionId, `Your edit of todo.md (mission ${missionId}) was taken, except: ${adopted.refused.slice(0, 5).join(' ')}${adopted.refused.length > 5 ? ` (and ${adopted.refused.length - 5} more)` : ''}`)
+    }
+    return saved
   }
 
   return {

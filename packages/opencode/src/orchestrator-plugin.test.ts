@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Hooks, PluginInput } from '@opencode-ai/plugin'
+import type { Part } from '@opencode-ai/sdk'
 import { CommandHandledSignal, createOrchestratorPlugin } from './orchestrator-plugin'
 
 /*
@@ -14,6 +15,7 @@ import { CommandHandledSignal, createOrchestratorPlugin } from './orchestrator-p
 
 interface Recorded {
   toasts: Array<{ title?: string; message: string }>
+  notes: Array<{ sessionId: string; text: string }>
   logs: Array<{ level: string; message: string }>
 }
 
@@ -39,10 +41,10 @@ function fakeInput(directory: string, recorded: Recorded): PluginInput {
     session: new Proxy(
       {
         abort: () => ok(true),
-        // Notes without a model call (noReply), e.g. the line that says how a mission ended.
-        promptAsync: ({ body }: { body: { noReply?: boolean } }) => {
-          if (body.noReply !== true) throw new Error('fake client: only notes (noReply) are expected in this test')
-          return ok(undefined)
+        promptAsync: ({ path, body }: { path: { id: string }; body: { noReply?: boolean; parts: Array<{ text: string }> } }) => {
+          if (body.noReply !== true) throw new Error('fake client: only notes (noReply) are expected')
+          recorded.notes.push({ sessionId: path.id, text: body.parts.map((part) => part.text).join('') })
+          return ok(true)
         },
       },
       { get: (target: Record<string, unknown>, name) => target[String(name)] ?? unexpected(`session.${String(name)}`) },
@@ -56,13 +58,18 @@ afterEach(() => {
   for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true })
 })
 
-async function instance() {
+async function instance(files: Record<string, string> = {}) {
   const directory = mkdtempSync(join(tmpdir(), 'orchestrator-plugin-'))
   directories.push(directory)
-  const recorded: Recorded = { toasts: [], logs: [] }
-  const hooks: Hooks = await createOrchestratorPlugin()(fakeInput(directory, recorded))
-  const command = async (sessionID: string, name: string, argumentsText = '') =>
-    hooks['command.execute.before']!({ command: name, sessionID, arguments: argumentsText }, { parts: [] })
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(directory, path)), { recursive: true })
+    writeFileSync(join(directory, path), text)
+  }
+  const recorded: Recorded = { toasts: [], notes: [], logs: [] }
+  // An empty environment: the user-level config of the machine running the tests must not count.
+  const hooks: Hooks = await createOrchestratorPlugin({ env: { HOME: directory, XDG_CONFIG_HOME: join(directory, 'xdg') }, processOwner: null })(fakeInput(directory, recorded))
+  const command = async (sessionID: string, name: string, argumentsText = '', parts: Part[] = []) =>
+    hooks['command.execute.before']!({ command: name, sessionID, arguments: argumentsText }, { parts })
   return { directory, recorded, hooks, command }
 }
 
@@ -74,9 +81,9 @@ describe('two copies of the plugin in one process', () => {
     await first.command('ses_root', 'task', '"Build the API"')
 
     // The second copy knows nothing of the first one's mission, even for the same session id.
-    await expect(second.command('ses_root', 'status')).rejects.toThrow(CommandHandledSignal)
+    await expect(second.command('ses_root', 'mission')).rejects.toThrow(CommandHandledSignal)
     expect(second.recorded.toasts.at(-1)?.message).toMatch(/no mission/i)
-    await expect(first.command('ses_root', 'status')).rejects.toThrow(CommandHandledSignal)
+    await expect(first.command('ses_root', 'mission')).rejects.toThrow(CommandHandledSignal)
     expect(first.recorded.toasts.at(-1)?.message).toMatch(/planning/)
 
     // Guards apply only where the mission lives.
@@ -85,7 +92,7 @@ describe('two copies of the plugin in one process', () => {
     // Stopping in one copy leaves the other able to start its own mission in the same session id.
     await expect(first.command('ses_root', 'stop')).rejects.toThrow(/stopped/)
     await second.command('ses_root', 'task', '"Fix the flaky tests"')
-    await expect(second.command('ses_root', 'status')).rejects.toThrow(CommandHandledSignal)
+    await expect(second.command('ses_root', 'mission')).rejects.toThrow(CommandHandledSignal)
     expect(second.recorded.toasts.at(-1)?.message).toMatch(/planning/)
 
     expect([...first.recorded.logs, ...second.recorded.logs].filter((entry) => entry.level === 'error')).toEqual([])
@@ -107,7 +114,69 @@ describe('/task', () => {
     expect(plugin.recorded.toasts.at(-1)?.message).toMatch(/^Usage: \/task <what to build>/)
     await plugin.command('ses_a', 'task', 'Build the API')
     await expect(plugin.command('ses_a', 'task', 'Something else')).rejects.toThrow(CommandHandledSignal)
-    expect(plugin.recorded.toasts.at(-1)?.message).toMatch(/already running in this session .*\/status shows it, \/stop ends it/)
+    expect(plugin.recorded.toasts.at(-1)?.message).toMatch(/already running in this session .*\/mission shows it, \/stop ends it/)
     await plugin.hooks.dispose?.()
+  })
+
+  it('sends the goal as data: the words as typed, the protocol as a synthetic part, attached files kept', async () => {
+    const plugin = await instance()
+    const file = { id: 'prt_f', sessionID: 'ses_g', messageID: 'msg_g', type: 'file', mime: 'text/plain', url: 'file:///x.txt' } as Part
+    const built = { id: 'prt_t', sessionID: 'ses_g', messageID: 'msg_g', type: 'text', text: 'Start an orchestrated mission.' } as Part
+    const parts: Part[] = [built, file]
+    const goal = 'Fix !`touch marker` and $(touch marker)'
+    await plugin.command('ses_g', 'task', `"${goal}"`, parts)
+    expect(parts).toEqual([{ type: 'text', text: goal }, { type: 'text', text: expect.stringContaining('Run the mission loop'), synthetic: true }, file])
+    await plugin.hooks.dispose?.()
+  })
+
+  it('refuses a goal the plan could not hold, once, at the start, with the limit and the fix on screen', async () => {
+    const plugin = await instance()
+    await expect(plugin.command('ses_big', 'task', 'x'.repeat(100 * 1024))).rejects.toThrow(CommandHandledSignal)
+    expect(plugin.recorded.toasts.at(-1)?.message).toMatch(/102,400 characters long; the limit is 20,000/)
+    expect(plugin.recorded.notes.at(-1)).toMatchObject({ sessionId: 'ses_big', text: expect.stringContaining('docs/mission.md') })
+    await expect(plugin.command('ses_big', 'mission')).rejects.toThrow(CommandHandledSignal)
+    expect(plugin.recorded.toasts.at(-1)?.message).toMatch(/no mission/i)
+    // Colour codes and trailing spaces are normalised, not refused.
+    const parts: Part[] = []
+    await plugin.command('ses_ansi', 'task', '\u001b[31mBuild\u001b[0m it  \n  with tests  ', parts)
+    expect(parts[0]).toEqual({ type: 'text', text: 'Build it\n  with tests' })
+    await plugin.hooks.dispose?.()
+  })
+
+  it('after a stop, /task with no text says the mission ended, why, and how to start a new one', async () => {
+    const plugin = await instance()
+    await plugin.command('ses_s', 'task', 'Build the API')
+    await expect(plugin.command('ses_s', 'stop')).rejects.toThrow(/stopped/)
+    await expect(plugin.command('ses_s', 'task', '')).rejects.toThrow(CommandHandledSignal)
+    const said = plugin.recorded.toasts.at(-1)?.message ?? ''
+    expect(said).toMatch(/^Mission mission_\S+ has ended \(stopped: stopped by the user \(\/stop\)\); it cannot be resumed\. Start a new one with \/task "<what to build>"\.$/)
+    expect(plugin.recorded.notes.at(-1)?.text).toContain(said)
+    await plugin.hooks.dispose?.()
+  })
+})
+
+describe('a refused configuration', () => {
+  it.each([
+    ['a wrong type', '{ "concurrency": { "global": "many" } }', /concurrency\.global/],
+    ['an unknown key', '{ "concurrncy": {} }', /concurrncy/],
+    ['broken JSONC', '{ "concurrency": { ', /orchestrator\.jsonc/],
+    ['a refused role guarantee', '{ "agents": { "planner": { "permission": { "edit": "allow" } } } }', /agents\.planner/],
+    ['background.maxPerSession: 0', '{ "background": { "maxPerSession": 0 } }', /background\.maxPerSession/],
+  ])('(%s) keeps the commands, and each one shows the file and the problem instead of running', async (_name, text, field) => {
+    const plugin = await instance({ '.opencode/orchestrator.jsonc': text })
+    expect(plugin.hooks.tool).toBeUndefined()
+    const config: Parameters<NonNullable<Hooks['config']>>[0] = {}
+    await plugin.hooks.config!(config)
+    expect(Object.keys(config.command ?? {}).sort()).toEqual(['cancel', 'mission', 'stop', 'task'])
+    // No command may name an agent the degraded plugin did not register: OpenCode would refuse it before our hook.
+    expect(Object.values(config.command ?? {}).filter((command) => command.agent !== undefined)).toEqual([])
+    for (const name of ['task', 'mission', 'stop']) {
+      await expect(plugin.command('ses_bad', name, 'Build it')).rejects.toThrow(CommandHandledSignal)
+      expect(plugin.recorded.toasts.at(-1)?.message).toMatch(field)
+      expect(plugin.recorded.notes.at(-1)?.text).toMatch(field)
+      expect(plugin.recorded.notes.at(-1)?.text).toContain(join(plugin.directory, '.opencode', 'orchestrator.jsonc'))
+    }
+    // Someone else's command is not ours to answer.
+    await expect(plugin.command('ses_bad', 'review', '')).resolves.toBeUndefined()
   })
 })

@@ -1,6 +1,6 @@
-import { resolve } from 'node:path'
+import { posix, resolve } from 'node:path'
 import type { Hooks, Plugin, PluginInput } from '@opencode-ai/plugin'
-import { DEFAULT_AGENTS, applyAgentOverrides, applyAgentsToOpencodeConfig, createMissionPrompts } from '@opencode-orchestrator/agents'
+import { DEFAULT_AGENTS, applyAgentOverrides, applyAgentsToOpencodeConfig, createMissionPrompts, isAgentName, SHELL_RIGHTS, shellWriteRefusal } from '@opencode-orchestrator/agents'
 import {
   createEventBus,
   createMissionEngine,
@@ -8,13 +8,18 @@ import {
   createRandomIds,
   createScheduler,
   createTaskStore,
+  describeEnd,
+  describeFatalTaskNote,
   errorMessage,
   isMissionFinal,
   missionEngineSettings,
+  normalizeMissionGoal,
+  OrchestratorError,
   systemClock,
   type Clock,
   type IdGenerator,
   type Logger,
+  type TaskDispatcher,
   type OrchestratorConfig,
   type OrchestratorEvents,
   type ProcessRunner,
@@ -23,15 +28,19 @@ import { createNotifier } from '@opencode-orchestrator/notifications'
 import { createCircuitBreaker, createRecoveryCoordinator, createRecoveryPolicy } from '@opencode-orchestrator/recovery'
 import { decideContinuation } from '@opencode-orchestrator/todo-engine'
 import { createAppLogger } from './app-logger'
+import { CommandHandledSignal } from './command-handled'
+import { createDispatchTrace } from './dispatch-trace'
 import { createDocsCache } from './docs-cache'
 import { writeMissionEndNotes } from './mission-end-note'
 import { rejectionStop } from './rejection-stop'
 import { ignoreMissionFolder } from './ignore-mission-folder'
 import { loadConfig } from './load-config'
 import { createLoopBreaker } from './loop-breaker'
+import { createStepLimiter } from './step-limit'
 import { compactionContext, statusText } from './mission-text'
 import { createMissionEventLog } from './mission-event-log'
 import { createMissionReportWriter } from './mission-report-writer'
+import { missionFolderPermission } from './mission-folder-permission'
 import { createMissionTodos } from './mission-todos'
 import {
   acquireInstanceLock,
@@ -39,13 +48,16 @@ import {
   createBackgroundManager,
   createFileStorage,
   createProcessRunner,
+  createShellPermissionAnalyzer,
   readProcessIdentity,
   type NodeProcessRunner,
   type ProcessIdentity,
 } from './node'
 import { createOpencodeHost } from './opencode-host'
-import { ORCHESTRATOR_COMMANDS, parseCommand } from './orchestrator-commands'
+import { MISSION_KICKOFF_TEXT, parseCommand, slash } from './orchestrator-commands'
+import { createDegradedHooks, registerCommands } from './degraded-plugin'
 import { createOrchestratorTools } from './orchestrator-tools'
+import { addSessionNote } from './session-note'
 
 /** Ports the plugin would otherwise take from the process; tests replace them. */
 export interface OrchestratorPluginDependencies {
@@ -57,16 +69,15 @@ export interface OrchestratorPluginDependencies {
   env?: Record<string, string | undefined>
   /** The process background commands are recorded under (see the background ledger); `null` turns the ledger off. Default: this process. */
   processOwner?: ProcessIdentity | null
+  /**
+   * Wraps the plugin's scheduler before the engine uses it, e.g. with fleet-wide
+   * leases on Redis (`orchestrator fleet worker`). The local scheduler still
+   * decides first; the wrapper may add a wait of its own.
+   */
+  wrapDispatcher?: (local: TaskDispatcher, context: { directory: string; logger: Logger }) => TaskDispatcher
 }
 
-/**
- * Thrown from `command.execute.before` after a command was fully handled in
- * code (`/stop`, `/status`): OpenCode then skips the model call the command
- * would otherwise make. The text is what the user should read.
- */
-export class CommandHandledSignal extends Error {
-  override name = 'OrchestratorCommandHandled'
-}
+export { CommandHandledSignal } from './command-handled'
 
 /**
  * Creates the OpenCode plugin. Each call to the returned function builds a
@@ -86,19 +97,27 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     logger.log('info', 'orchestrator plugin loading', { worktree: input.worktree })
 
     let config: OrchestratorConfig
+    let definitions: ReturnType<typeof applyAgentOverrides>
     try {
-      ;({ config } = await loadConfig({ directory: input.directory, pluginOptions, ...(dependencies.env ? { env: dependencies.env } : {}) }))
+      const loaded = await loadConfig({ directory: input.directory, pluginOptions, ...(dependencies.env ? { env: dependencies.env } : {}) })
+      config = loaded.config
+      try {
+        definitions = applyAgentOverrides(DEFAULT_AGENTS, config.agents)
+      } catch (error) {
+        // Role guarantees are checked on the merged config: name the files that set `agents`, so the fix can be found.
+        const from = loaded.layers.filter((layer) => typeof layer.value === 'object' && layer.value !== null && 'agents' in layer.value).map((layer) => layer.source)
+        throw new OrchestratorError({ code: 'config-invalid', message: `${from.join(', ') || 'orchestrator config'}: ${errorMessage(error)}`, cause: error })
+      }
     } catch (error) {
+      // Throwing here would make OpenCode skip the plugin: its commands would vanish and `/task …` would go to the
+      // model as plain chat, with the reason only in OpenCode's log. The degraded plugin keeps the commands and shows it.
       const message = errorMessage(error)
-      logger.log('error', 'invalid orchestrator configuration; the plugin is not loaded', { error: message })
-      // Fire and forget: the server may not serve requests until plugins have loaded.
-      void input.client.tui
-        .showToast({ body: { title: 'Orchestrator not loaded', message: message.slice(0, 300), variant: 'error', duration: 15_000 } })
-        .catch(() => undefined)
-      throw error
+      logger.log('error', 'invalid orchestrator configuration; the orchestrator is not running (its commands show why)', { error: message })
+      return createDegradedHooks({ client: input.client, directory: input.directory, logger, problem: message })
     }
 
-    const storage = createFileStorage({ root: resolve(input.directory, config.missionDirectory), logger })
+    // Bounded by the project: a linked `.opencode` or `missions/` never moves state outside it.
+    const storage = createFileStorage({ root: resolve(input.directory, config.missionDirectory), boundary: resolve(input.directory), logger })
     // Before anything is written there: the mission folder stays out of git and out of OpenCode's snapshots.
     await ignoreMissionFolder(storage).catch((error: unknown) =>
       logger.log('error', 'could not write the mission folder .gitignore; git will list the mission files', { error: errorMessage(error) }),
@@ -170,34 +189,90 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       },
       (error: unknown) => logger.log('error', 'could not clean up background commands left by a killed OpenCode', { error: errorMessage(error) }),
     )
-    const definitions = applyAgentOverrides(DEFAULT_AGENTS, config.agents)
+    // Opt-in timing of the dispatch hot path for the benchmarks (see dispatch-trace.ts).
+    const traceFile = (dependencies.env ?? process.env)['OPENCODE_ORCHESTRATOR_TRACE']
+    const trace = traceFile ? createDispatchTrace({ file: resolve(input.directory, traceFile), clock, logger }) : undefined
     const engine = createMissionEngine({
-      host,
+      host: trace ? trace.traceHost(host) : host,
       bus,
       clock,
       ids,
       logger,
-      journal: createMissionJournal({ storage, clock, logger }),
+      journal: createMissionJournal({
+        storage,
+        clock,
+        logger,
+        // A mission that cannot save its state must not run on unsaved: hold it and tell the user how to go on.
+        onWriteFailure: ({ missionId, file, error }) => {
+          const reason = `paused: its journal could not be saved. Fix the disk or ${config.missionDirectory}/${file}, then type /task without text to resume; nothing saved so far is lost. Cause: ${error.message.slice(0, 240)}`
+          late.engine?.pauseMission(missionId, reason)
+          void host.toast({ title: `Mission ${missionId} paused`, message: reason.slice(0, 400), variant: 'error', durationMs: 30_000 }).catch(() => undefined)
+        },
+        onWriteRecovered: (missionId) => logger.log('info', 'mission journal writes work again', { missionId }),
+      }),
       policy: decideContinuation,
       prompts: createMissionPrompts({ clock }),
-      dispatcher: scheduler,
+      dispatcher: (() => {
+        const wrapped = dependencies.wrapDispatcher?.(scheduler, { directory: input.directory, logger }) ?? scheduler
+        return trace ? trace.traceDispatcher(wrapped) : wrapped
+      })(),
       backgroundCount: (missionId) => background.runningCount(missionId),
       onTaskArchive: (task) => taskStore.put(task),
       ...missionEngineSettings(config),
     })
     late.engine = engine
-    const todos = createMissionTodos({ engine, storage, clock, ids, logger })
-    const docs = createDocsCache({ storage, clock, logger, limits: config.docsCache })
-    const tools = createOrchestratorTools({ engine, todos, background, docs })
+    const todos = createMissionTodos({
+      engine,
+      storage,
+      clock,
+      ids,
+      logger,
+      // A person's todo.md edit that was set aside or only partly taken: they are told where it went.
+      notify: ({ message }) => void host.toast({ title: 'Orchestrator: todo.md', message: message.slice(0, 400), variant: 'warning', durationMs: 15_000 }).catch(() => undefined),
+      displayPath: (path) => `${config.missionDirectory}/${path}`,
+    })
+    const docs = createDocsCache({
+      storage,
+      clock,
+      logger,
+      limits: config.docsCache,
+      notify: ({ message }) => void host.toast({ title: 'Orchestrator docs', message: message.slice(0, 400), variant: 'warning' }).catch(() => undefined),
+      displayPath: (path) => `${config.missionDirectory}/${path}`,
+    })
+    const shell = createShellPermissionAnalyzer()
+    // The Reviewer's and the Commander's shell is read-only (SHELL_RIGHTS): one check for OpenCode's bash and orchestrator_bg_run.
+    const checkShellLine = (sessionId: string, request: { commands: string[][]; redirectsToFile: boolean }) => {
+      const role = engine.sessionRole(sessionId)
+      return role ? shellWriteRefusal(role.agent, request) : undefined
+    }
+    const tools = createOrchestratorTools({ engine, todos, background, docs, shell, checkShellLine })
     const loopBreaker = createLoopBreaker()
+    const steps = createStepLimiter({ maxPerTurn: config.steps.maxToolCallsPerTurn, maxPerTask: config.steps.maxToolCallsPerTask })
     // One entry per session that called a tool: drop it when the session's work ends, or it grows for the life of the server.
     bus.on('task-end', ({ task }) => {
-      if (task.sessionId) loopBreaker.forget(task.sessionId)
+      if (task.sessionId) {
+        loopBreaker.forget(task.sessionId)
+        steps.forget(task.sessionId)
+      }
     })
     const forgetRoot = ({ missionId }: { missionId: string }) => {
       const rootSessionId = engine.getMission(missionId)?.rootSessionId
-      if (rootSessionId) loopBreaker.forget(rootSessionId)
+      if (rootSessionId) {
+        loopBreaker.forget(rootSessionId)
+        steps.forget(rootSessionId)
+      }
     }
+    // Issue 18 #6: with no token or cost budget only the step limits and the wall time bound a mission; say so once per mission.
+    bus.on('mission-start', () => {
+      if (config.budgets.maxTokens > 0 || config.budgets.maxCostUsd > 0) return
+      void host
+        .toast({
+          title: 'Orchestrator',
+          message: `No token or cost budget is set (budgets.maxTokens, budgets.maxCostUsd): this mission is bounded by ${config.steps.maxToolCallsPerTurn} tool calls per turn, ${config.steps.maxToolCallsPerTask} per task and ${config.budgets.maxWallTimeMinutes} min.`,
+          variant: 'info',
+        })
+        .catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
+    })
     bus.on('mission-seal', forgetRoot)
     bus.on('mission-stop', forgetRoot)
     bus.on('mission-fail', forgetRoot)
@@ -205,20 +280,18 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     /** Adds a message to a session without starting a turn (no model call). `agent: null` leaves it to OpenCode's default agent. */
     const noteSession = async (sessionId: string, text: string, options: { agent?: null } = {}) => {
       const agent = options.agent === null ? undefined : engine.sessionRole(sessionId)?.agent
-      const result = await input.client.session.promptAsync({
-        path: { id: sessionId },
-        body: { noReply: true, parts: [{ type: 'text', text }], ...(agent ? { agent } : {}) },
-        query: { directory: input.directory },
-      })
-      if (result.error !== undefined) throw new Error(`OpenCode did not take the note for session ${sessionId}: ${JSON.stringify(result.error).slice(0, 300)}`)
+      await addSessionNote({ client: input.client, directory: input.directory, sessionId, text, ...(agent ? { agent } : {}) })
     }
 
+    // Where a mission's report is written (relative to the project), named in notices, notes and the status text.
+    const reportPathOf = (missionId: string) => posix.join(config.missionDirectory.replaceAll('\\', '/'), 'missions', missionId, 'report.html')
     // The toast fades; a line in the root session says how the mission ended. Not in the Commander's name:
     // the session goes back to the user's own agent (docs/decisions/044).
     writeMissionEndNotes({
       bus,
       rootSessionOf: (missionId) => engine.getMission(missionId)?.rootSessionId,
       note: (sessionId, text) => noteSession(sessionId, text, { agent: null }),
+      reportPathOf,
       onError: (error, missionId) => logger.log('error', 'could not write the end of the mission into its session', { missionId, error: errorMessage(error) }),
     })
 
@@ -258,11 +331,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           .then(async () => {
             if (!task) return
             // The parent learns why at once; as a note without a reply, since nothing may call the model any more.
-            const text = [
-              `[orchestrator] Task ${task.id} (${task.agent}: ${task.title}) failed: ${cause.message ?? cause.kind}.`,
-              userMessage,
-              'The mission has failed: every other task was stopped and nothing more will run.',
-            ].join('\n\n')
+            const text = describeFatalTaskNote({ taskId: task.id, agent: task.agent, title: task.title, cause: cause.message ?? cause.kind, userMessage })
             const targets = [...new Set([task.parentSessionId, rootSessionId].filter((id): id is string => id !== undefined))]
             await Promise.all(targets.map((sessionId) => noteSession(sessionId, text)))
           })
@@ -275,8 +344,8 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       logger,
       toast: (toast) => host.toast(toast),
       progressIntervalMs: config.notifications.progressIntervalMs,
-      os: config.notifications.os,
       recoveryMaxAttempts: config.recovery.maxAttemptsPerSession,
+      reportPathOf,
     })
     // Every mission leaves missions/<id>/events.jsonl, and at its end timeline.json + report.html (fire and forget).
     const missionEvents = createMissionEventLog({ bus, storage, clock, logger, missionOfSession: (sessionId) => engine.missionStateOf(sessionId)?.missionId })
@@ -326,59 +395,75 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       (error: unknown) => logger.log('error', 'mission engine failed to start', { error: errorMessage(error) }),
     )
 
-    /** Tells the user through a notice, then ends the command without a model call (see docs/decisions/003). */
-    const handled = async (text: string, variant: 'info' | 'warning'): Promise<never> => {
-      await host.toast({ title: 'Orchestrator', message: text.slice(0, 400), variant }).catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
-      throw new CommandHandledSignal(text)
+    /** Tells the user through a notice (and, with `note`, a line in the session), then ends the command without a model call (docs/decisions/011). */
+    const handled = async (options: { sessionId: string; command: string; text: string; variant: 'info' | 'warning' | 'error'; note?: boolean; durationMs?: number }): Promise<never> => {
+      const { sessionId, command, text, variant } = options
+      await Promise.all([
+        host.toast({ title: 'Orchestrator', message: text.slice(0, 400), variant, ...(options.durationMs ? { durationMs: options.durationMs } : {}) }),
+        options.note ? noteSession(sessionId, `[orchestrator] ${text}`) : undefined,
+      ]).catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
+      throw new CommandHandledSignal(text, command)
     }
 
-    const handleCommand = async (command: ReturnType<typeof parseCommand>, sessionId: string): Promise<string | undefined> => {
+    const handleCommand = async (
+      command: ReturnType<typeof parseCommand>,
+      context: { sessionId: string; name: string; parts: Array<{ type: string; text?: string; synthetic?: boolean }> },
+    ): Promise<void> => {
       await ready
-      if (!command) return undefined
+      if (!command) return
+      const { sessionId } = context
+      const reply = (text: string, variant: 'info' | 'warning' | 'error', extra: { note?: boolean; durationMs?: number } = {}) =>
+        handled({ sessionId, command: context.name, text, variant, ...extra })
       const mission = engine.missionForSession(sessionId)
       switch (command.name) {
         case 'task': {
           const active = mission !== undefined && !isMissionFinal(mission.state)
-          if (command.goal.length === 0) {
+          if (command.goal.trim().length === 0) {
             if (active) {
               engine.resumeMission(mission.id)
-              return handled(`Mission ${mission.id} resumed.`, 'info')
+              return reply(`Mission ${mission.id} resumed.`, 'info')
             }
-            return handled('Usage: /task <what to build>, e.g. /task "Add a slugify module with tests".', 'warning')
+            if (mission) {
+              return reply(
+                `Mission ${mission.id} has ended (${mission.state}${mission.end?.reason ? `: ${mission.end.reason}` : ''}); it cannot be resumed. Start a new one with ${slash('task')} "<what to build>".`,
+                'info',
+                { note: true },
+              )
+            }
+            return reply(`Usage: ${slash('task')} <what to build>, e.g. ${slash('task')} "Add a slugify module with tests".`, 'warning', { note: true })
           }
-          if (active) return handled(`A mission is already running in this session (${mission.id}): /status shows it, /stop ends it.`, 'warning')
-          engine.startMission({ rootSessionId: sessionId, goal: command.goal, expectUserMessage: true })
-          return undefined
+          if (active) return reply(`A mission is already running in this session (${mission.id}): ${slash('status')} shows it, ${slash('stop')} ends it.`, 'warning')
+          const checked = normalizeMissionGoal(command.goal)
+          if (!checked.ok) return reply(checked.message, 'warning', { note: true, durationMs: 15_000 })
+          // The goal reaches the Commander as data: the user's words (shown as theirs) and the protocol (synthetic,
+          // hidden in the transcript). Whatever OpenCode built from the template goes; attached files stay.
+          const attachments = context.parts.filter((part) => part.type !== 'text')
+          context.parts.splice(0, context.parts.length, { type: 'text', text: checked.goal }, { type: 'text', text: MISSION_KICKOFF_TEXT, synthetic: true }, ...attachments)
+          engine.startMission({ rootSessionId: sessionId, goal: checked.goal, expectUserMessage: true })
+          return
         }
-        case 'status': {
-          const text = statusText(mission, mission ? background.list({ missionId: mission.id }) : [])
-          await host.toast({ title: 'Orchestrator', message: text.slice(0, 400), variant: 'info', durationMs: 10_000 })
-          throw new CommandHandledSignal(text)
-        }
+        case 'status':
+          return reply(statusText(mission, mission ? background.list({ missionId: mission.id }) : [], mission ? { reportPath: reportPathOf(mission.id) } : {}), 'info', { durationMs: 10_000 })
         case 'stop': {
-          if (!mission || isMissionFinal(mission.state)) {
-            await host.toast({ title: 'Orchestrator', message: 'No mission is running in this session.', variant: 'info' })
-            throw new CommandHandledSignal('No mission is running in this session.')
-          }
-          await Promise.all([engine.stopMission(mission.id, { reason: `stopped by the user (/${command.via})` }), background.killMission(mission.id)])
-          throw new CommandHandledSignal(`Mission ${mission.id} stopped: every child session aborted and background commands killed.`)
+          if (!mission || isMissionFinal(mission.state)) return reply('No mission is running in this session.', 'info')
+          const reason = command.note === undefined ? `stopped by the user (${slash(command.via)})` : `stopped by the user: ${command.note}`
+          await Promise.all([engine.stopMission(mission.id, { reason }), background.killMission(mission.id)])
+          throw new CommandHandledSignal(`Mission ${mission.id} stopped: every child session aborted and background commands killed.`, context.name)
         }
       }
     }
 
     return {
       config: async (opencodeConfig) => {
-        const result = applyAgentsToOpencodeConfig(opencodeConfig, definitions)
-        opencodeConfig.command ??= {}
-        for (const [name, command] of Object.entries(ORCHESTRATOR_COMMANDS)) {
-          // A user's own command of the same name wins.
-          if (opencodeConfig.command[name] === undefined) opencodeConfig.command[name] = { ...command }
-        }
+        const result = applyAgentsToOpencodeConfig(opencodeConfig, definitions, {
+          protectedFolder: missionFolderPermission({ directory: input.directory, worktree: input.worktree, missionDirectory: config.missionDirectory }),
+        })
+        registerCommands(opencodeConfig, { withAgents: true })
         if (result.skipped.length > 0) {
           logger.log('warn', 'your own agents with these names are kept; they do not get the orchestrator tools', { agents: result.skipped })
         }
       },
-      tool: tools as unknown as NonNullable<Hooks['tool']>,
+      tool: tools,
       event: async ({ event }) => {
         host.dispatch(event)
         const rejection = rejectionStop(event)
@@ -393,8 +478,16 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           }
         }
       },
-      'command.execute.before': async (commandInput) => {
-        await handleCommand(parseCommand(commandInput.command, commandInput.arguments), commandInput.sessionID)
+      'chat.message': async ({ sessionID }) => {
+        // A new message starts a new turn of that session: its per-turn step count starts again.
+        steps.newTurn(sessionID)
+      },
+      'command.execute.before': async (commandInput, output) => {
+        await handleCommand(parseCommand(commandInput.command, commandInput.arguments), {
+          sessionId: commandInput.sessionID,
+          name: commandInput.command,
+          parts: output.parts,
+        })
       },
       'tool.execute.before': async (toolInput, output) => {
         // Hot path: a map lookup for sessions outside a mission, nothing else.
@@ -404,18 +497,62 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         const mission = engine.missionStateOf(toolInput.sessionID)
         if (!mission) return
         if (isMissionFinal(mission.state)) {
-          throw new Error(`The mission has ended (${mission.state}: ${mission.endReason ?? ''}). Stop working and end your turn.`)
+          throw new Error(`The mission has ended (${describeEnd(mission.state, mission.endReason ?? '')}). Stop working and end your turn.`)
+        }
+        if (mission.heldReason !== undefined) throw new Error(`The mission is ${mission.heldReason}. Stop working and end your turn.`)
+        if (toolInput.tool === 'bash' && isAgentName(role.agent) && SHELL_RIGHTS[role.agent] !== 'full') {
+          // OpenCode's own bash gets the same read-only check as orchestrator_bg_run (the Reviewer and the Commander);
+          // a line that cannot be parsed cannot be checked, so it is refused too.
+          const command = typeof output.args?.command === 'string' ? output.args.command : ''
+          const workdir = typeof output.args?.workdir === 'string' ? resolve(input.directory, output.args.workdir) : input.directory
+          const facts = await shell.analyze(command, { cwd: workdir, directory: input.directory, worktree: input.worktree })
+          const refusal = checkShellLine(toolInput.sessionID, facts)
+          if (refusal !== undefined) throw new Error(refusal)
+        }
+        const task = role.taskId ? engine.getTask(role.taskId) : undefined
+        const stopSession = async (reason: string) => {
+          if (task) await engine.cancelTask(task.id, reason)
+          else await engine.stopMission(mission.missionId, { reason, by: 'orchestrator' })
+          void host
+            .toast({ title: 'Orchestrator', message: `${task ? `Task ${task.id} (${task.agent})` : 'The mission'} stopped: ${reason}.`.slice(0, 300), variant: 'warning' })
+            .catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
+        }
+        const step = steps.check(toolInput.sessionID, task !== undefined)
+        if (step.type === 'stop') {
+          await stopSession(
+            step.scope === 'task'
+              ? `step limit: ${step.limit} tool calls per task (steps.maxToolCallsPerTask) used up`
+              : `step limit: kept calling tools after ${step.limit} tool calls in one turn (steps.maxToolCallsPerTurn)`,
+          )
+          throw new Error('Step limit: this task has been stopped. End your turn now.')
+        }
+        if (step.type === 'refuse-turn') {
+          if (step.first) {
+            void host
+              .toast({ title: 'Orchestrator', message: `${role.agent} reached ${step.limit} tool calls in one turn (steps.maxToolCallsPerTurn); told to report and stop.`, variant: 'warning' })
+              .catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
+          }
+          throw new Error(
+            `Step limit: you made ${step.limit} tool calls in this turn (steps.maxToolCallsPerTurn). Do not call more tools: end your turn now with a report of what is done and what is left.`,
+          )
         }
         const verdict = loopBreaker.check(toolInput.sessionID, toolInput.tool, output.args)
         if (verdict.type === 'block') {
           throw new Error(
-            `Loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row with the same arguments. The result will not change; try something else or end your turn with what you have.`,
+            verdict.period === 1
+              ? `Loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row with the same arguments. The result will not change; try something else or end your turn with what you have.`
+              : `Loop breaker: the same cycle of ${verdict.period} tool calls (ending with ${toolInput.tool}) ${verdict.repeats} times in a row with the same arguments. The results will not change; try something else or end your turn with what you have.`,
           )
         }
         if (verdict.type === 'stop') {
-          const task = role.taskId ? engine.getTask(role.taskId) : undefined
-          if (task) await engine.cancelTask(task.id, `stopped by the loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row`)
-          else await engine.stopMission(mission.missionId, { reason: `the Commander repeated the same ${toolInput.tool} call ${verdict.repeats} times in a row` })
+          const repeated = verdict.period === 1 ? `the same ${toolInput.tool} call` : `the same cycle of ${verdict.period} tool calls`
+          await stopSession(
+            task
+              ? verdict.period === 1
+                ? `stopped by the loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row`
+                : `stopped by the loop breaker: ${repeated} ${verdict.repeats} times in a row`
+              : `the Commander repeated ${repeated} ${verdict.repeats} times in a row`,
+          )
           throw new Error('Loop breaker: stopped after repeating the same call. End your turn.')
         }
       },
@@ -435,6 +572,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           engine.dispose(),
           taskStore.dispose(),
           missionReports.dispose().then(() => missionEvents.dispose()),
+          trace?.flush(),
         ])
         await lock.release().catch((error: unknown) => logger.log('error', 'could not release the orchestrator lock', { error: errorMessage(error) }))
       },

@@ -1,66 +1,37 @@
 import { OrchestratorError } from '@opencode-orchestrator/core'
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser'
+
+/** Line and column (both 1-based) of a character offset. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset)
+  const line = before.split('\n').length
+  return { line, column: offset - before.lastIndexOf('\n') }
+}
 
 /**
  * Parses JSON with comments (`//`, `/* *\/`) and trailing commas, as editors
- * write `orchestrator.jsonc`. Errors name the file, line and column.
+ * write `orchestrator.jsonc`, with `jsonc-parser` (the parser of VS Code's JSON
+ * language service). A leading byte-order mark is accepted. Errors name the
+ * file, line and column of every syntax error — computed here, so they read the
+ * same under Node and under OpenCode's Bun.
  */
 export function parseJsonc(text: string, source: string): unknown {
-  let out = ''
-  let index = 0
-  let inString = false
-  while (index < text.length) {
-    const char = text[index]!
-    const next = text[index + 1]
-    if (inString) {
-      out += char
-      if (char === '\\') {
-        out += next ?? ''
-        index += 2
-        continue
-      }
-      if (char === '"') inString = false
-      index++
-      continue
-    }
-    if (char === '"') {
-      inString = true
-      out += char
-      index++
-    } else if (char === '/' && next === '/') {
-      while (index < text.length && text[index] !== '\n') {
-        out += ' '
-        index++
-      }
-    } else if (char === '/' && next === '*') {
-      const end = text.indexOf('*/', index + 2)
-      const stop = end === -1 ? text.length : end + 2
-      // Keep newlines so line numbers in errors stay right.
-      out += text.slice(index, stop).replace(/[^\n]/g, ' ')
-      index = stop
-    } else {
-      out += char
-      index++
-    }
-  }
-  const withoutTrailingCommas = out.replace(/,(\s*[}\]])/g, ' $1')
-  try {
-    return JSON.parse(withoutTrailingCommas)
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    const position = /position (\d+)/.exec(message)
-    let where = ''
-    if (position?.[1]) {
-      const offset = Number(position[1])
-      const before = withoutTrailingCommas.slice(0, offset)
-      const line = before.split('\n').length
-      const column = offset - before.lastIndexOf('\n')
-      where = ` at line ${line}, column ${column}`
-    }
-    throw new OrchestratorError({
-      code: 'config-invalid',
-      message: `${source}: not valid JSON${where} (${message}). Fix the syntax; comments and trailing commas are allowed.`,
-      cause: error,
-      details: { source },
-    })
-  }
+  const content = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  const errors: ParseError[] = []
+  const value: unknown = parse(content, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false })
+  if (errors.length === 0) return value
+  const problems = errors.map((error) => {
+    const { line, column } = lineAndColumn(content, error.offset)
+    return { line, column, problem: printParseErrorCode(error.error) }
+  })
+  const first = problems[0]!
+  const listed = problems
+    .slice(0, 5)
+    .map(({ line, column, problem }) => `line ${line}, column ${column}: ${problem}`)
+    .join('; ')
+  throw new OrchestratorError({
+    code: 'config-invalid',
+    message: `${source}: not valid JSON at line ${first.line}, column ${first.column} (${listed}). Fix the syntax; comments and trailing commas are allowed.`,
+    details: { source, errors: problems },
+  })
 }

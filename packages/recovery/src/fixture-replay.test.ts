@@ -15,7 +15,8 @@ import { createRecoveryPolicy } from './recovery-policy'
 const SESSION = 'ses_1'
 const EPOCH = 1_767_225_600_000
 const MODEL = { providerId: 'fake', modelId: 'fake-model' }
-const hostWaits = (kind: string) => [1, 2, 3, 4, 5].map((attempt) => `start:${kind}:wait:${attempt}:0`)
+// Each OpenCode retry is one episode: it opens on `retry` and closes on the `busy` that follows (the retry under way).
+const hostWaits = (kind: string) => [1, 2, 3, 4, 5].flatMap((attempt) => [`start:${kind}:host-retry:${attempt}:0`, `end:${kind}:recovered`])
 // OpenCode's five retries plus its final error open the breaker (threshold 5): the re-prompt waits out the cool-down.
 const gaveUpAfterHostRetries = (kind: string) => [...hostWaits(kind), `start:${kind}:retry:1:2000`, `start:${kind}:wait:1:58000`]
 
@@ -23,7 +24,7 @@ const EXPECTED: Record<string, { events: string[]; prompts: number; summaries: n
   'rate-limit-retry-after-ms': { events: gaveUpAfterHostRetries('rate-limit'), prompts: 1, summaries: 0, fatal: 0 },
   'rate-limit-retry-after-seconds': { events: gaveUpAfterHostRetries('rate-limit'), prompts: 1, summaries: 0, fatal: 0 },
   'rate-limit-recovers': {
-    events: ['start:rate-limit:wait:1:0', 'start:rate-limit:wait:2:0', 'end:rate-limit:recovered'],
+    events: ['start:rate-limit:host-retry:1:0', 'end:rate-limit:recovered', 'start:rate-limit:host-retry:2:0', 'end:rate-limit:recovered'],
     prompts: 0,
     summaries: 0,
     fatal: 0,
@@ -32,19 +33,20 @@ const EXPECTED: Record<string, { events: string[]; prompts: number; summaries: n
   'service-unavailable-503': { events: gaveUpAfterHostRetries('overloaded'), prompts: 1, summaries: 0, fatal: 0 },
   'overloaded-529': { events: gaveUpAfterHostRetries('overloaded'), prompts: 1, summaries: 0, fatal: 0 },
   'context-overflow-openai': {
-    events: ['start:context-overflow:wait:0:30000', 'end:context-overflow:recovered'],
+    // Ends on the busy after `session.compacted`, not when the resumed turn ends.
+    events: ['start:context-overflow:host-compaction:0', 'end:context-overflow:recovered'],
     prompts: 0,
     summaries: 0,
     fatal: 0,
   },
   'context-overflow-anthropic-compaction-off': {
-    events: ['start:context-overflow:wait:0:30000', 'start:context-overflow:compact:1'],
+    events: ['start:context-overflow:host-compaction:0', 'start:context-overflow:compact:1'],
     prompts: 1,
     summaries: 1,
     fatal: 0,
   },
   'context-overflow-compaction-fails': {
-    events: ['start:context-overflow:wait:0:30000', 'end:context-overflow:gave-up'],
+    events: ['start:context-overflow:host-compaction:0', 'end:context-overflow:gave-up'],
     prompts: 0,
     summaries: 0,
     fatal: 0,

@@ -120,22 +120,41 @@ describe('createRecoveryCoordinator', () => {
     expect(test.breaker.state('fake')).toBe('closed')
   })
 
-  it('waits while OpenCode retries (once per attempt) and reports the recovery when the model answers', async () => {
+  it('waits while OpenCode retries (once per attempt); each retry ends when OpenCode reports the session busy again', async () => {
     const test = setup()
     const s = test.session()
     s.status({ type: 'busy' })
     s.message({ ...assistant('ses_1'), completedAt: undefined, finish: undefined })
     s.status({ type: 'retry', attempt: 1, message: 'Too Many Requests', nextAt: Date.now() + 2000 })
     s.status({ type: 'retry', attempt: 1, message: 'Too Many Requests', nextAt: Date.now() + 2000 })
+    expect(summary(test.events)).toEqual(['start:rate-limit:host-retry:1:2000'])
     s.status({ type: 'busy' })
+    // The retry is under way: the episode is over now, not when the turn ends (the toast stops saying "1 retrying").
+    expect(summary(test.events)).toEqual(['start:rate-limit:host-retry:1:2000', 'end:rate-limit:recovered'])
     s.status({ type: 'retry', attempt: 2, message: 'Too Many Requests', nextAt: Date.now() + 4000 })
     s.status({ type: 'busy' })
+    const atBusy = summary(test.events)
     s.message(assistant('ses_1'))
     s.status({ type: 'idle' })
     await vi.runAllTimersAsync()
-    expect(summary(test.events)).toEqual(['start:rate-limit:wait:1:2000', 'start:rate-limit:wait:2:4000', 'end:rate-limit:recovered'])
+    expect(atBusy).toEqual(['start:rate-limit:host-retry:1:2000', 'end:rate-limit:recovered', 'start:rate-limit:host-retry:2:4000', 'end:rate-limit:recovered'])
+    expect(summary(test.events)).toEqual(atBusy)
     expect(test.events[0]).toMatchObject({ missionId: 'mission_1', sessionId: 'ses_1' })
     expect(test.prompts).toEqual([])
+  })
+
+  it('keeps counting OpenCode retries after a retry ended: the give-up names all of them', async () => {
+    const test = setup({ threshold: 10 })
+    const s = test.session()
+    s.status({ type: 'busy' })
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      s.status({ type: 'retry', attempt, message: 'Too Many Requests', nextAt: Date.now() + 10 })
+      s.status({ type: 'busy' })
+    }
+    s.error(rateLimit())
+    s.status({ type: 'idle' })
+    expect(test.events.at(-1)).toMatchObject({ name: 'recovery-start', action: 'retry' })
+    expect(test.events.at(-1)!.reason).toContain('OpenCode gave up after 3 retries')
   })
 
   it('re-prompts with the role and plan after OpenCode gave up, after the backoff delay', async () => {
@@ -314,6 +333,9 @@ describe('createRecoveryCoordinator', () => {
       const summaryMessage = assistant('ses_1', { text: 'summary of the work so far' })
       s.message(summaryMessage)
       s.compact()
+      // OpenCode carries on after its compaction (captured order: compacted → busy): the episode ends here.
+      s.status({ type: 'busy' })
+      expect(summary(test.events)).toEqual(['start:context-overflow:host-compaction:0', 'end:context-overflow:recovered'])
       const resumed = assistant('ses_1', { text: 'finished the step' })
       s.message(resumed)
       test.messages.set('ses_1', [summaryMessage, resumed])
@@ -321,7 +343,7 @@ describe('createRecoveryCoordinator', () => {
       await vi.runAllTimersAsync()
       expect(test.prompts).toEqual([])
       expect(test.summaries).toEqual([])
-      expect(summary(test.events)).toEqual(['start:context-overflow:wait:0:10000', 'end:context-overflow:recovered'])
+      expect(summary(test.events)).toEqual(['start:context-overflow:host-compaction:0', 'end:context-overflow:recovered'])
     })
 
     it('OpenCode compacted but the session went idle without resuming: re-prompts with role and plan', async () => {
@@ -337,7 +359,7 @@ describe('createRecoveryCoordinator', () => {
       await vi.runAllTimersAsync()
       expect(test.prompts).toHaveLength(1)
       expect(test.prompts[0]!.text).toContain('Plan for ses_1')
-      expect(summary(test.events)).toEqual(['start:context-overflow:wait:0:10000', 'start:context-overflow:retry:1:0'])
+      expect(summary(test.events)).toEqual(['start:context-overflow:host-compaction:0', 'start:context-overflow:retry:1:0'])
       s.succeed()
       expect(summary(test.events).at(-1)).toBe('end:context-overflow:recovered')
     })
@@ -351,7 +373,7 @@ describe('createRecoveryCoordinator', () => {
       await vi.runAllTimersAsync()
       expect(test.summaries).toEqual(['ses_1'])
       expect(test.prompts).toHaveLength(1)
-      expect(summary(test.events)).toEqual(['start:context-overflow:wait:0:10000', 'start:context-overflow:compact:1'])
+      expect(summary(test.events)).toEqual(['start:context-overflow:host-compaction:0', 'start:context-overflow:compact:1'])
     })
 
     it('late events of its own compaction (summary message, idle) do not count as the resumed work', async () => {
@@ -391,7 +413,7 @@ describe('createRecoveryCoordinator', () => {
       s.status({ type: 'idle' })
       await vi.runAllTimersAsync()
       expect(test.prompts).toHaveLength(1)
-      expect(summary(test.events)).toEqual(['start:context-overflow:wait:0:10000', 'start:context-overflow:compact:1'])
+      expect(summary(test.events)).toEqual(['start:context-overflow:host-compaction:0', 'start:context-overflow:compact:1'])
       s.succeed()
       expect(summary(test.events).at(-1)).toBe('end:context-overflow:recovered')
     })
@@ -422,7 +444,7 @@ describe('createRecoveryCoordinator', () => {
       await vi.runAllTimersAsync()
       expect(test.summaries).toEqual([])
       expect(test.prompts).toEqual([])
-      expect(summary(test.events)).toEqual(['start:context-overflow:wait:0:10000', 'end:context-overflow:gave-up'])
+      expect(summary(test.events)).toEqual(['start:context-overflow:host-compaction:0', 'end:context-overflow:gave-up'])
       expect(test.events.at(-1)!.reason).toContain('could not compact')
     })
 

@@ -80,6 +80,8 @@ interface Episode {
   missionId: string
   kind: RecoveryKind
   classification: Classification
+  /** The `action` of the episode's latest `recovery-start`. */
+  action: string
 }
 
 interface OverflowWatch {
@@ -121,6 +123,8 @@ interface SessionState {
   expectOwnCompact: boolean
   /** Host retry attempt last reported, so repeated status events count once. */
   lastHostAttempt: number
+  /** The last status the host reported was `retry`: the `busy` that follows is its retry under way. */
+  hostRetrying: boolean
   episode?: Episode
   overflow?: OverflowWatch
   timer?: TimerHandle
@@ -163,7 +167,7 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
   const stateOf = (sessionId: string): SessionState => {
     let state = sessions.get(sessionId)
     if (state === undefined) {
-      state = { sessionId, erroredThisTurn: false, busy: false, awaitingOwnPrompt: false, expectOwnCompact: false, lastHostAttempt: 0, generation: 0 }
+      state = { sessionId, erroredThisTurn: false, busy: false, awaitingOwnPrompt: false, expectOwnCompact: false, lastHostAttempt: 0, hostRetrying: false, generation: 0 }
       sessions.set(sessionId, state)
     }
     return state
@@ -188,7 +192,7 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
     classification: Classification,
     details: { action: string; reason: string; attempt: number; delayMs?: number },
   ) => {
-    state.episode = { missionId: managed.missionId, kind: classification.kind, classification }
+    state.episode = { missionId: managed.missionId, kind: classification.kind, classification, action: details.action }
     logger.log('info', `recovery ${details.action}: ${details.reason}`, {
       sessionId: state.sessionId,
       missionId: managed.missionId,
@@ -204,6 +208,7 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
       reason: details.reason,
       attempt: details.attempt,
       ...(details.delayMs === undefined ? {} : { delayMs: details.delayMs }),
+      ...(state.model === undefined ? {} : { providerId: state.model.providerId }),
     })
   }
 
@@ -228,6 +233,20 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
       kind: episode.kind,
     })
     bus.emit('recovery-end', { missionId: episode.missionId, sessionId: state.sessionId, kind: episode.kind, outcome, reason })
+  }
+
+  /**
+   * OpenCode's own recovery got the session working again (its retry is under way, or it
+   * compacted and carried on): the episode ends now, as OpenCode reports it (`retry` → `busy`,
+   * `compacted` → `busy`), not when the turn ends seconds later. What is still watched (the
+   * host's retry count, the check that a compacted turn finishes) stays.
+   */
+  const hostResumed = (state: SessionState, reason: string) => {
+    const episode = state.episode
+    if (episode === undefined) return
+    state.episode = undefined
+    logger.log('info', `recovery recovered: ${reason}`, { sessionId: state.sessionId, missionId: episode.missionId, kind: episode.kind })
+    bus.emit('recovery-end', { missionId: episode.missionId, sessionId: state.sessionId, kind: episode.kind, outcome: 'recovered', reason })
   }
 
   const recovered = (state: SessionState, reason: string) => {
@@ -334,7 +353,7 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
       case 'give-up':
         return end(state, 'gave-up', decision.reason, fallbackEnd)
       case 'wait-for-host':
-        return start(state, managed, classification, { action: 'wait', reason: decision.reason, attempt: state.lastHostAttempt, delayMs: decision.delayMs })
+        return start(state, managed, classification, { action: 'host-retry', reason: decision.reason, attempt: state.lastHostAttempt, delayMs: decision.delayMs })
       case 'stop': {
         start(state, managed, classification, { action: 'stop', reason: decision.reason, attempt: policy.attempts(state.sessionId) })
         try {
@@ -383,11 +402,12 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
 
   const awaitCompaction = (state: SessionState, managed: ManagedSession, classification: Classification) => {
     state.overflow = { phase: 'awaiting-compaction', classification, waitedMs: 0 }
+    // No delay and no attempt: recovery only watches here; OpenCode compacts (typically within
+    // milliseconds) and carries on by itself, or goes idle when it will not.
     start(state, managed, classification, {
-      action: 'wait',
+      action: 'host-compaction',
       reason: 'Context overflow: waiting for OpenCode to compact the session by itself.',
-      attempt: policy.attempts(state.sessionId),
-      delayMs: compactionWaitMs,
+      attempt: 0,
     })
     armCompactionTimer(state)
   }
@@ -472,6 +492,7 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
     if (managed === undefined) return
     const state = stateOf(sessionId)
     if (status.type === 'retry') {
+      state.hostRetrying = true
       if (status.attempt === state.lastHostAttempt) return
       state.lastHostAttempt = status.attempt
       // The host is on it: a re-prompt of ours would only queue behind its retry.
@@ -483,6 +504,14 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
       return
     }
     if (status.type === 'busy') {
+      if (state.hostRetrying) {
+        state.hostRetrying = false
+        if (state.episode?.action === 'host-retry') hostResumed(state, `OpenCode's retry ${state.lastHostAttempt} is under way: the session is working again.`)
+      }
+      if (state.overflow?.phase === 'compacted' && !state.overflow.ownCompaction && state.episode?.action === 'host-compaction') {
+        // Still checked when the turn ends (verifyResume): a compacted turn that stops short is re-prompted.
+        hostResumed(state, 'OpenCode compacted the session and the work resumed.')
+      }
       const wasIdle = !state.busy
       state.busy = true
       if (!wasIdle) return
@@ -496,6 +525,7 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
     }
     // idle
     state.busy = false
+    state.hostRetrying = false
     if (state.pendingPrompt !== undefined) {
       const { classification, model } = state.pendingPrompt
       return sendPrompt(state, managed, classification, model)

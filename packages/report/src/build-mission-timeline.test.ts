@@ -78,7 +78,7 @@ describe('buildMissionTimeline', () => {
     expect(timeline.lanes).toHaveLength(6)
   })
 
-  it('runs unfinished turns and tool calls to the end of the axis, marked open', () => {
+  it('runs the unfinished turns and tool calls of a cancelled task to the end of the axis, marked cancelled (not failed)', () => {
     const input = sampleMission()
     const keep = new Set(['ses_root', 'ses_w1', 'ses_w2'])
     const tasks = input.mission.tasks
@@ -100,9 +100,10 @@ describe('buildMissionTimeline', () => {
     expect(timeline.end).toBe(at(61)) // worker 2's task (messages gone) was cancelled just after the stop
     const worker1 = timeline.lanes.find((lane) => lane.sessionId === 'ses_w1')!
     expect(worker1.spans.map((span) => [span.kind, span.status, span.end])).toEqual([
-      ['turn', 'open', timeline.end],
-      ['tool', 'open', timeline.end],
+      ['turn', 'cancelled', timeline.end],
+      ['tool', 'cancelled', timeline.end],
     ])
+    expect(worker1.errors).toBe(0)
     expect(timeline.markers).toEqual([{ kind: 'mission-stop', at: at(60), label: 'Stopped', detail: 'stopped by the user (/stop)' }])
   })
 
@@ -112,8 +113,8 @@ describe('buildMissionTimeline', () => {
     const timeline = buildMissionTimeline({ ...input, events: [...input.events, foreign] })
     expect(timeline.markers.map((marker) => [marker.kind, marker.sessionId ?? null, marker.label])).toEqual([
       ['mission-wake', 'ses_root', 'Wake: 1 task reported back'],
-      ['recovery-start', 'ses_w1', 'Recovery: rate-limit → wait (attempt 1)'],
-      ['recovery-end', 'ses_w1', 'Recovered from rate-limit'],
+      ['recovery-start', 'ses_w1', 'Rate limited — OpenCode retries in 8 s (OpenCode retry 1)'],
+      ['recovery-end', 'ses_w1', 'Recovered: rate limited'],
       ['mission-wake', 'ses_root', 'Wake: 2 tasks reported back'],
       ['mission-continue', 'ses_root', 'Continuation #1'],
       ['mission-wake', 'ses_root', 'Wake: 1 task reported back'],
@@ -161,5 +162,40 @@ describe('buildMissionTimeline', () => {
   it('is plain JSON: a round trip through JSON changes nothing', () => {
     const timeline = buildMissionTimeline(sampleMission())
     expect(JSON.parse(JSON.stringify(timeline))).toEqual(timeline)
+  })
+
+  it('draws a Worker whose turn the stop aborted as cancelled, never as an error', () => {
+    const input = sampleMission()
+    const tasks = input.mission.tasks.map((task) => (task.sessionId === 'ses_w1' ? { ...task, status: 'cancelled' as const, endedAt: at(60) } : task))
+    const mission = { ...input.mission, state: 'stopped' as const, end: { at: at(60), reason: 'stopped by the user (/stop)' }, tasks }
+    const aborted = { name: 'MessageAbortedError', data: { message: 'Aborted' } }
+    const messages = {
+      ...input.messages,
+      ses_w1: sessionMessages('ses_w1', 'worker', [{ at: 50, took: 10, error: aborted, tools: [{ tool: 'bash', at: 52, took: 8, status: 'error', output: 'Tool execution aborted' }] }]),
+    }
+    const lane = buildMissionTimeline({ ...input, mission, messages }).lanes.find((item) => item.sessionId === 'ses_w1')!
+    expect(lane.spans.map((span) => [span.kind, span.status, span.label])).toEqual([
+      ['turn', 'cancelled', 'turn cancelled (aborted by the stop)'],
+      ['tool', 'cancelled', 'bash'],
+    ])
+    expect(lane.errors).toBe(0)
+  })
+
+  it('leaves plain chat before /task (and after the end) out of the Commander lane and the axis', () => {
+    const input = sampleMission()
+    const chat = sessionMessages('ses_root', 'build', [
+      { at: -40, took: 10, finish: 'stop', text: 'plain chat answer' },
+      { at: -25, took: 20, finish: 'stop', text: 'more plain chat' },
+    ])
+    const after = sessionMessages('ses_root', 'build', [{ at: 500, took: 5, finish: 'stop', text: 'chat after the mission' }])
+    const own = input.messages['ses_root'] ?? []
+    const messages = { ...input.messages, ses_root: [...chat, ...own, ...after] }
+    const withChat = buildMissionTimeline({ ...input, messages })
+    const without = buildMissionTimeline(input)
+    expect(withChat.start).toBe(without.start)
+    expect(withChat.end).toBe(without.end)
+    const root = withChat.lanes.find((lane) => lane.sessionId === 'ses_root')!
+    expect(root.turns).toBe(without.lanes.find((lane) => lane.sessionId === 'ses_root')!.turns)
+    expect(root.spans.some((span) => (span.detail ?? '').includes('plain chat'))).toBe(false)
   })
 })

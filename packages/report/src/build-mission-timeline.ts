@@ -1,6 +1,5 @@
-import { isMissionFinal } from '@opencode-orchestrator/core'
+import { describeRecoveryEnd, describeRecoveryStart, describeTaskStatus, formatDuration, isMissionFinal, truncateText } from '@opencode-orchestrator/core'
 import type { HostMessage, HostToolCall, MissionRecord, MissionSession, MissionState, Task } from '@opencode-orchestrator/core'
-import { formatDuration } from './format-duration'
 import type { MissionEventLogEntry } from './mission-event-log-entry'
 import {
   MISSION_TIMELINE_VERSION,
@@ -12,7 +11,6 @@ import {
   type TimelineTask,
   type TimelineTodo,
 } from './mission-timeline'
-import { shortenText } from './shorten-text'
 
 export interface BuildMissionTimelineOptions {
   /** The mission as journaled (or a snapshot from the engine). */
@@ -67,8 +65,10 @@ export function buildMissionTimeline({ mission, messages, events, generatedAt }:
       ...(session.parentSessionId ? { parentSessionId: session.parentSessionId } : {}),
       ...(task ? { taskId: task.id } : {}),
     }
-    const sessionMessages = messages[session.sessionId] ?? []
-    if (sessionMessages.length > 0) return { ...base, ...spansFromMessages(sessionMessages) }
+    // Only what happened during the mission: plain chat in the same session before `/task` (or after
+    // the end) is not the Commander's work and must not stretch the timeline.
+    const sessionMessages = duringMission(messages[session.sessionId] ?? [], mission)
+    if (sessionMessages.length > 0) return { ...base, ...spansFromMessages(sessionMessages, task?.status === 'cancelled') }
     if (task) {
       notes.push(`Messages of ${label} were not available; its lane shows the task from start to end.`)
       const spans: DraftSpan[] = task.startedAt === undefined ? [] : [taskSpan(task)]
@@ -149,7 +149,7 @@ export function buildMissionTimeline({ mission, messages, events, generatedAt }:
           ...(task.startedAt !== undefined ? { startedAt: task.startedAt } : {}),
           ...(task.endedAt !== undefined ? { endedAt: task.endedAt } : {}),
           ...(task.error ? { error: `${task.error.code}: ${task.error.message}` } : {}),
-          ...(task.result ? { result: shortenText(task.result, RESULT_LIMIT) } : {}),
+          ...(task.result ? { result: truncateText(task.result, RESULT_LIMIT) } : {}),
         }),
       ),
     lanes: finishedLanes,
@@ -182,12 +182,30 @@ export function agentLabel(agent: string): string {
 }
 
 function laneLabel(session: MissionSession, task: Task | undefined): string {
-  if (task) return `${agentLabel(session.agent)} · ${shortenText(task.title, 120)}`
+  if (task) return `${agentLabel(session.agent)} · ${truncateText(task.title, 120)}`
   if (session.depth === 0) return agentLabel(session.agent)
   return `${agentLabel(session.agent)} · ${session.sessionId}`
 }
 
-function spansFromMessages(messages: readonly HostMessage[]): Omit<DraftLane, 'sessionId' | 'agent' | 'label' | 'depth' | 'parentSessionId' | 'taskId'> {
+/**
+ * Messages of the mission's time: an assistant message that ended before the mission was
+ * created, or began after it ended, belongs to plain chat in the same session.
+ */
+function duringMission(messages: readonly HostMessage[], mission: Readonly<MissionRecord>): HostMessage[] {
+  const endedAt = mission.end?.at
+  return messages.filter((message) => {
+    if ((message.completedAt ?? message.createdAt) < mission.createdAt) return false
+    if (endedAt !== undefined && message.createdAt > endedAt) return false
+    return true
+  })
+}
+
+/** An aborted turn (a stop, a cancel) is not an error of the model. */
+function isAborted(message: HostMessage): boolean {
+  return message.error?.name === 'MessageAbortedError'
+}
+
+function spansFromMessages(messages: readonly HostMessage[], taskCancelled: boolean): Omit<DraftLane, 'sessionId' | 'agent' | 'label' | 'depth' | 'parentSessionId' | 'taskId'> {
   const spans: DraftSpan[] = []
   let turns = 0
   let toolCalls = 0
@@ -200,7 +218,8 @@ function spansFromMessages(messages: readonly HostMessage[]): Omit<DraftLane, 's
     const usage = message.tokens ? message.tokens.input + message.tokens.output + message.tokens.reasoning : 0
     tokens += usage
     costUsd += message.cost ?? 0
-    if (message.error) errors++
+    const aborted = isAborted(message)
+    if (message.error && !aborted) errors++
     const detail = [
       message.model ? `${message.model.providerId}/${message.model.modelId}` : undefined,
       message.finish ? `finish: ${message.finish}` : undefined,
@@ -215,14 +234,25 @@ function spansFromMessages(messages: readonly HostMessage[]): Omit<DraftLane, 's
       kind: 'turn',
       start: message.createdAt,
       end: message.completedAt,
-      label: message.error ? `turn failed (${message.error.name})` : message.completedAt === undefined ? 'turn (unfinished)' : `turn${message.finish ? ` (${message.finish})` : ''}`,
-      status: message.error ? 'error' : message.completedAt === undefined ? 'open' : 'ok',
+      label: aborted
+        ? 'turn cancelled (aborted by the stop)'
+        : message.error
+          ? `turn failed (${message.error.name})`
+          : message.completedAt === undefined
+            ? taskCancelled
+              ? 'turn cancelled'
+              : 'turn (unfinished)'
+            : `turn${message.finish ? ` (${message.finish})` : ''}`,
+      status: aborted ? 'cancelled' : message.error ? 'error' : message.completedAt === undefined ? (taskCancelled ? 'cancelled' : 'open') : 'ok',
       ...(detail ? { detail: shortenDetail(detail) } : {}),
     })
     for (const call of message.toolCalls) {
       toolCalls++
-      if (call.status === 'error') errors++
-      spans.push(toolSpan(call, message))
+      const span = toolSpan(call, message)
+      // A call cut off with its turn (aborted, or left running by a cancelled task) was cancelled, not failed.
+      if ((aborted || taskCancelled) && span.status !== 'ok') span.status = 'cancelled'
+      else if (call.status === 'error') errors++
+      spans.push(span)
     }
   }
   return { source: 'messages', spans, turns, toolCalls, errors, tokens, costUsd }
@@ -252,16 +282,16 @@ function taskSpan(task: Task): DraftSpan {
     kind: 'session',
     start: task.startedAt ?? task.createdAt,
     end: task.endedAt,
-    label: `task ${task.status} (messages unavailable)`,
-    status: task.status === 'failed' ? 'error' : task.endedAt === undefined ? 'open' : 'ok',
+    label: `task ${describeTaskStatus(task.status)} (messages unavailable)`,
+    status: task.status === 'failed' ? 'error' : task.status === 'cancelled' ? 'cancelled' : task.endedAt === undefined ? 'open' : 'ok',
     ...(task.error ? { detail: shortenDetail(`${task.error.code}: ${task.error.message}`) } : {}),
   }
 }
 
 /** Keeps line breaks (tooltips show them) but bounds each part and the whole. */
 function shortenDetail(text: string): string {
-  const lines = text.split('\n').map((line) => shortenText(line, DETAIL_LIMIT))
-  return shortenText(lines.join('\u2028'), DETAIL_LIMIT * 2).replaceAll('\u2028', '\n')
+  const lines = text.split('\n').map((line) => truncateText(line, DETAIL_LIMIT))
+  return truncateText(lines.join('\u2028'), DETAIL_LIMIT * 2).replaceAll('\u2028', '\n')
 }
 
 function hostErrorText(error: { name: string; data?: Readonly<Record<string, unknown>> }): string {
@@ -279,7 +309,7 @@ function markersFrom(events: readonly MissionEventLogEntry[], mission: Readonly<
           kind: 'recovery-start',
           at: entry.at,
           sessionId: entry.sessionId,
-          label: `Recovery: ${entry.kind} → ${entry.action} (attempt ${entry.attempt})`,
+          label: describeRecoveryStart({ sessionId: entry.sessionId, kind: entry.kind, action: entry.action, reason: '', attempt: entry.attempt, ...(entry.delayMs !== undefined ? { delayMs: entry.delayMs } : {}) }),
           detail: shortenDetail(
             `${sessionLabel(entry.sessionId)}\n${entry.reason}${entry.delayMs !== undefined ? `\nwaiting ${formatDuration(entry.delayMs)}` : ''}`,
           ),
@@ -290,7 +320,7 @@ function markersFrom(events: readonly MissionEventLogEntry[], mission: Readonly<
           kind: 'recovery-end',
           at: entry.at,
           sessionId: entry.sessionId,
-          label: entry.outcome === 'recovered' ? `Recovered from ${entry.kind}` : entry.outcome === 'gave-up' ? `Recovery gave up (${entry.kind})` : `Recovery skipped (${entry.kind})`,
+          label: describeRecoveryEnd(entry),
           detail: shortenDetail(`${sessionLabel(entry.sessionId)}\n${entry.reason}`),
         })
         break

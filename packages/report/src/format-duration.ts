@@ -1,19 +1,3 @@
-/**
- * Human duration for summaries and tooltips: `850 ms`, `12.3 s`, `4m 05s`, `1h 02m`.
- * Negative or non-finite input reads as `0 ms` rather than something absurd.
- */
-export function formatDuration(ms: number): string {
-  const value = Number.isFinite(ms) && ms > 0 ? ms : 0
-  if (value < 1000) return `${Math.round(value)} ms`
-  if (value < 60_000) return `${(value / 1000).toFixed(value < 10_000 ? 2 : 1)} s`
-  const totalSeconds = Math.round(value / 1000)
-  const hours = Math.floor(totalSeconds / 3600)
-  const minutes = Math.floor((totalSeconds % 3600) / 60)
-  const seconds = totalSeconds % 60
-  if (hours > 0) return `${hours}h ${String(minutes).padStart(2, '0')}m`
-  return `${minutes}m ${String(seconds).padStart(2, '0')}s`
-}
-
 /** Offset from the start of the axis, for tick labels: `0`, `45s`, `2m`, `2m 30s`, `1h 05m`. */
 export function formatOffset(ms: number): string {
   const value = Math.max(0, Math.round(ms))

@@ -25,4 +25,3 @@ export type { MissionEventLogEntry, MissionEventLogPayload, MissionEventLogType 
 export { parseMissionEventLog } from './parse-mission-event-log'
 export type { MissionEventLogProblem, ParsedMissionEventLog } from './parse-mission-event-log'
 export { escapeHtml } from './escape-html'
-export { formatDuration } from './format-duration'

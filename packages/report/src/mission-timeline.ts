@@ -109,8 +109,10 @@ export type TimelineSpanKind =
 export type TimelineSpanStatus =
   | 'ok'
   | 'error'
-  /** Still running when the data was read (or cut off by a stop): drawn up to the axis end. */
+  /** Still running when the data was read: drawn up to the axis end. */
   | 'open'
+  /** Cut off by a stop or a seal (the task was cancelled, the turn aborted): not a failure. */
+  | 'cancelled'
 
 export interface TimelineSpan {
   kind: TimelineSpanKind

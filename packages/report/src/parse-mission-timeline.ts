@@ -67,7 +67,7 @@ function buildTimelineSchema() {
             start: time,
             end: time,
             label: z.string(),
-            status: z.enum(['ok', 'error', 'open']),
+            status: z.enum(['ok', 'error', 'open', 'cancelled']),
             detail: z.string().optional(),
           }),
         ),

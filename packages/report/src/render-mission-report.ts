@@ -1,10 +1,10 @@
+import { describeTaskStatus, endReasonText, formatDuration, truncateText } from '@opencode-orchestrator/core'
 import { escapeHtml } from './escape-html'
-import { formatDuration, formatOffset } from './format-duration'
+import { formatOffset } from './format-duration'
 import { formatInteger } from './format-integer'
 import type { MissionTimeline, TimelineMarkerKind, TimelineTask, TimelineTodo } from './mission-timeline'
 import { REPORT_STYLES } from './report-styles'
 import { markerShape, renderTimelineSvg } from './render-timeline-svg'
-import { shortenText } from './shorten-text'
 
 /** Options of {@link renderMissionReport}. */
 export interface RenderMissionReportOptions {
@@ -44,7 +44,7 @@ const MARKER_LEGEND: ReadonlyArray<{ kind: TimelineMarkerKind; text: string }> =
  */
 export function renderMissionReport(timeline: MissionTimeline, options: RenderMissionReportOptions = {}): string {
   const { mission } = timeline
-  const title = `Mission report · ${shortenText(mission.goal, 80) || mission.id}`
+  const title = `Mission report · ${truncateText(mission.goal, 80) || mission.id}`
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -77,7 +77,7 @@ export function renderMissionReport(timeline: MissionTimeline, options: RenderMi
 
 function renderHeader({ mission }: MissionTimeline): string {
   const goal = mission.goal.trim() || '(no goal recorded)'
-  const shortGoal = shortenText(goal, 300)
+  const shortGoal = truncateText(goal, 300)
   return [
     '<header class="hero">',
     '<p class="eyebrow">OpenCode Orchestrator · mission report</p>',
@@ -85,7 +85,7 @@ function renderHeader({ mission }: MissionTimeline): string {
     shortGoal !== goal.replace(/\s+/g, ' ') ? `<details class="full-goal"><summary>Full goal</summary><pre>${escapeHtml(goal)}</pre></details>` : '',
     '<p class="outcome">',
     `<span class="state state-${mission.state}">${STATE_TEXT[mission.state]}</span>`,
-    mission.endReason ? `<span class="end-reason">${escapeHtml(shortenText(mission.endReason, 240))}</span>` : '',
+    mission.endReason ? `<span class="end-reason">${escapeHtml(truncateText(endReasonText(mission.state, mission.endReason), 240))}</span>` : '',
     '</p>',
     '</header>',
   ].join('')
@@ -96,15 +96,16 @@ function renderSummary(timeline: MissionTimeline): string {
   const verified = todos.filter((todo) => todo.status === 'done' && todo.evidence !== undefined).length
   const endedAt = mission.endedAt ?? timeline.end
   const failedTasks = tasks.filter((task) => task.status === 'failed').length
+  const cancelledTasks = tasks.filter((task) => task.status === 'cancelled').length
   const recoveries = markers.filter((marker) => marker.kind === 'recovery-start').length
   const percent = todos.length === 0 ? 0 : Math.round((verified / todos.length) * 100)
   const cards: Array<[string, string, string?]> = [
     ['Duration', formatDuration(endedAt - mission.createdAt), mission.endedAt === undefined ? 'still running when recorded' : undefined],
     ['Todos verified', `${verified} / ${todos.length}`, `${percent}%`],
-    ['Iterations', String(mission.iterations), 'continuations sent'],
+    ['Continuations', String(mission.iterations), 'prompts the loop sent on its own (wakes not counted)'],
     ['Tokens', formatInteger(mission.tokens), mission.costUsd > 0 ? `$${mission.costUsd.toFixed(mission.costUsd < 1 ? 4 : 2)}` : 'no cost reported'],
     ['Child sessions', String(mission.childSessions), `${lanes.length} lane${lanes.length === 1 ? '' : 's'} in the timeline`],
-    ['Tasks', String(tasks.length), failedTasks > 0 ? `${failedTasks} failed` : 'none failed'],
+    ['Tasks', String(tasks.length), [failedTasks > 0 ? `${failedTasks} failed` : 'none failed', cancelledTasks > 0 ? `${cancelledTasks} cancelled` : ''].filter(Boolean).join(' · ')],
     ['Recoveries', String(recoveries), recoveries > 0 ? 'see the ◆ markers' : 'none needed'],
   ]
   const facts: Array<[string, string]> = [
@@ -112,7 +113,7 @@ function renderSummary(timeline: MissionTimeline): string {
     ['State', STATE_TEXT[mission.state]],
     ['Started', formatUtc(mission.createdAt)],
     ['Ended', mission.endedAt !== undefined ? formatUtc(mission.endedAt) : '—'],
-    ['End reason', mission.endReason ? (mission.endBudget ? `${mission.endReason} (budget: ${mission.endBudget})` : mission.endReason) : '—'],
+    ['End reason', mission.endReason ? `${endReasonText(mission.state, mission.endReason)}${mission.endBudget ? ` (budget: ${mission.endBudget})` : ''}` : '—'],
   ]
   return [
     '<section class="summary" aria-label="Summary">',
@@ -145,6 +146,7 @@ function renderTimelineSection(timeline: MissionTimeline, options: RenderMission
     `<li>${bar('span span-tool status-ok')}tool call</li>`,
     `<li>${bar('span span-turn status-error')}error</li>`,
     `<li>${bar('span span-turn status-open')}unfinished</li>`,
+    timeline.lanes.some((lane) => lane.spans.some((span) => span.status === 'cancelled')) ? `<li>${bar('span span-turn status-cancelled')}cancelled (by the stop, not failed)</li>` : '',
     timeline.lanes.some((lane) => lane.source !== 'messages') ? `<li>${bar('span span-session status-ok')}messages unavailable</li>` : '',
     ...MARKER_LEGEND.map(({ kind, text }) => `<li class="${presentMarkers.has(kind) ? '' : 'absent'}">${legendIcon(kind)}${escapeHtml(text)}</li>`),
     '</ul>',
@@ -196,7 +198,7 @@ function renderTasks(timeline: MissionTimeline): string {
       `<td class="id"><code>${escapeHtml(task.id)}</code></td>`,
       `<td><span class="agent agent-${escapeHtml(task.agent.replace(/[^a-z0-9-]/gi, '').toLowerCase())}">${escapeHtml(task.agent)}</span></td>`,
       `<td>${escapeHtml(task.title)}${task.todoIds.length ? `<div class="meta">${task.todoIds.map((id) => `<code>${escapeHtml(id)}</code>`).join(' ')}</div>` : ''}</td>`,
-      `<td><span class="badge task-${task.status}">${escapeHtml(task.status)}</span></td>`,
+      `<td><span class="badge task-${task.status}">${escapeHtml(describeTaskStatus(task.status))}</span></td>`,
       `<td class="num">${task.startedAt !== undefined ? `+${escapeHtml(formatOffset(task.startedAt - timeline.start))}` : '<span class="muted">—</span>'}</td>`,
       `<td class="num">${task.startedAt !== undefined && task.endedAt !== undefined ? escapeHtml(formatDuration(task.endedAt - task.startedAt)) : '<span class="muted">—</span>'}</td>`,
       `<td class="result">${renderOutcome(task)}</td>`,
@@ -215,7 +217,7 @@ function renderTasks(timeline: MissionTimeline): string {
 }
 
 function renderOutcome(task: TimelineTask): string {
-  if (task.error) return `<div class="error-text">${fold(task.error)}</div>`
+  if (task.error) return `<div class="${task.status === 'cancelled' ? 'cancelled-text' : 'error-text'}">${fold(task.error)}</div>`
   if (task.result) return fold(task.result)
   return '<span class="muted">—</span>'
 }
@@ -229,7 +231,7 @@ function renderNotes({ notes }: MissionTimeline): string {
 function fold(text: string): string {
   const trimmed = text.trim()
   if (trimmed.length <= FOLD_LIMIT) return `<span class="text">${escapeHtml(trimmed)}</span>`
-  return `<details class="fold"><summary>${escapeHtml(shortenText(trimmed, 160))}</summary><div class="text">${escapeHtml(trimmed)}</div></details>`
+  return `<details class="fold"><summary>${escapeHtml(truncateText(trimmed, 160))}</summary><div class="text">${escapeHtml(trimmed)}</div></details>`
 }
 
 /** `2026-11-25 20:40:12 UTC`: the report has no script, so it cannot know the reader's time zone. */

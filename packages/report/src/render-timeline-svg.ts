@@ -1,5 +1,6 @@
+import { formatDuration } from '@opencode-orchestrator/core'
 import { escapeHtml } from './escape-html'
-import { formatDuration, formatOffset } from './format-duration'
+import { formatOffset } from './format-duration'
 import { formatInteger } from './format-integer'
 import type { MissionTimeline, TimelineLane, TimelineMarker, TimelineSpan } from './mission-timeline'
 import { timeTicks } from './time-ticks'

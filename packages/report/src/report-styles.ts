@@ -88,6 +88,8 @@ svg.timeline { display: block; width: 100%; height: auto; min-width: 720px; }
 .span-tool.status-open { fill: var(--tool); fill-opacity: 0.35; stroke: var(--tool); stroke-dasharray: 3 2; stroke-width: 1; }
 .span-session { fill: url(#hatch); stroke: var(--session); stroke-width: 1; }
 .span-session.status-error { fill: var(--error); fill-opacity: 0.5; }
+/* Cancelled (by a stop or a seal) is not failed: grey, hatched outline, never the error red. */
+.span.status-cancelled { fill: var(--session); fill-opacity: 0.35; stroke: var(--stop); stroke-dasharray: 2 2; stroke-width: 1; }
 .hatch-bg { fill: var(--soft); }
 .hatch-line { stroke: var(--session); stroke-width: 2; }
 .marker { color: var(--muted); }
@@ -109,7 +111,7 @@ svg.timeline { display: block; width: 100%; height: auto; min-width: 720px; }
 .legend li.absent { opacity: 0.45; }
 .legend-icon { flex: none; overflow: visible; }
 .legend-icon line { stroke: currentColor; stroke-width: 1.5; }
-.legend-icon .span:not(.status-open) { stroke: none; }
+.legend-icon .span:not(.status-open):not(.status-cancelled) { stroke: none; }
 .table-wrap { background: var(--panel); border: 1px solid var(--border); border-radius: 12px; overflow-x: auto; }
 table { width: 100%; border-collapse: collapse; font-size: 13.5px; }
 th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; padding: 9px 12px; border-bottom: 1px solid var(--border); background: var(--soft); }
@@ -125,6 +127,7 @@ td.result { width: 34%; }
 .fold summary { cursor: pointer; }
 .fold .text { display: block; margin-top: 6px; }
 .error-text { color: var(--fail); }
+.cancelled-text { color: var(--muted); }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; background: var(--soft); color: var(--muted); border: 1px solid var(--border); }
 .badge-verified, .task-completed { background: color-mix(in srgb, var(--seal) 14%, transparent); color: var(--seal); border-color: color-mix(in srgb, var(--seal) 35%, transparent); }
 .badge-done:not(.badge-verified), .badge-in_progress, .task-running, .task-queued { background: color-mix(in srgb, var(--turn) 12%, transparent); color: var(--turn); border-color: color-mix(in srgb, var(--turn) 30%, transparent); }

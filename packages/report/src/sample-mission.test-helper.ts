@@ -190,7 +190,7 @@ export function sampleMission(): BuildMissionTimelineOptions {
     { at: s(19), type: 'mission-wake', missionId: 'mission_sample', sessionId: 'ses_root', taskIds: ['task_plan'] },
     { at: s(22), type: 'mission-transition', missionId: 'mission_sample', from: 'planning', to: 'dispatching' },
     { at: s(27), type: 'mission-transition', missionId: 'mission_sample', from: 'dispatching', to: 'waiting' },
-    { at: s(40.2), type: 'recovery-start', missionId: 'mission_sample', sessionId: 'ses_w1', kind: 'rate-limit', action: 'wait', reason: 'anthropic answered 429', attempt: 1, delayMs: 8000 },
+    { at: s(40.2), type: 'recovery-start', missionId: 'mission_sample', sessionId: 'ses_w1', kind: 'rate-limit', action: 'host-retry', reason: 'anthropic answered 429', attempt: 1, delayMs: 8000 },
     { at: s(48.5), type: 'recovery-end', missionId: 'mission_sample', sessionId: 'ses_w1', kind: 'rate-limit', outcome: 'recovered', reason: 're-prompted after 8 s' },
     { at: s(94), type: 'mission-wake', missionId: 'mission_sample', sessionId: 'ses_root', taskIds: ['task_w1', 'task_w2'] },
     { at: s(95.5), type: 'mission-continue', missionId: 'mission_sample', iteration: 1, reason: '2 todos open' },

@@ -151,7 +151,14 @@ export function createMissionHarness(options: CreateMissionHarnessOptions = {}):
       events.push({ name, payload, at: clock.now(), callIndex: host.calls.length } as HarnessEvent)
     })
   }
-  const journal = createMissionJournal({ storage, clock, logger })
+  // Wired as the plugin does: a journal that cannot be written holds its mission.
+  const late: { engine?: MissionEngine } = {}
+  const journal = createMissionJournal({
+    storage,
+    clock,
+    logger,
+    onWriteFailure: ({ missionId, error }) => late.engine?.pauseMission(missionId, `paused: its journal could not be saved (${error.message})`),
+  })
   // The engine's timers are counted apart from the host's, to tell "waiting for something" from "dormant".
   const engineTimers = new Set<TimerHandle>()
   const engineClock: Clock = {
@@ -184,6 +191,7 @@ export function createMissionHarness(options: CreateMissionHarnessOptions = {}):
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     ...(options.prompts ? { prompts: options.prompts } : {}),
   })
+  late.engine = engine
   let started: Promise<unknown> | undefined
   const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
   return {

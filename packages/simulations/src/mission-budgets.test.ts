@@ -125,7 +125,7 @@ describe('budgets stop the mission with a notice naming the budget', () => {
     expect(mission.end?.budget).toBe(budget)
     expect(mission.end?.reason).toContain(BUDGET_KEYS[budget])
     expect(mission.end?.reason).toMatch(reason)
-    expect(harness.eventsOf('mission-stop')).toEqual([{ missionId, reason: mission.end!.reason, budget }])
+    expect(harness.eventsOf('mission-stop')).toEqual([{ missionId, reason: mission.end!.reason, budget, by: 'orchestrator' }])
     const exceeded = harness.eventsOf('budget-exceed')
     expect(exceeded).toHaveLength(1)
     expect(exceeded[0]).toMatchObject({ missionId, budget })

@@ -64,7 +64,7 @@ describe('cancel is atomic and final', () => {
     expect(after.state).toBe('stopped')
     expect(after.tasks.every((task) => task.status === 'cancelled' && task.error?.code === 'mission-ended')).toBe(true)
     expect(scheduler.stats()).toMatchObject({ running: 0, queued: 0 })
-    expect(harness.eventsOf('mission-stop')).toEqual([{ missionId, reason: 'stopped by the user (/stop)' }])
+    expect(harness.eventsOf('mission-stop')).toEqual([{ missionId, reason: 'stopped by the user (/stop)', by: 'user' }])
 
     // Nothing comes back to life: no session created for the dropped work, no prompt anywhere.
     await harness.advance(3_600_000)

@@ -49,9 +49,59 @@ describe('a fatal error in one child ends the mission', () => {
 
   it('missionStateOf follows a live mission without copying it', async () => {
     const harness = createMissionHarness()
-    harness.host.onAgent('commander', { hang: true })
+    harness.host.onAgent('commander', { steps: [{ tool: 'orchestrator_delegate', toolDurationMs: 5 }], reply: 'delegated' })
+    harness.host.onAgent('worker', { durationMs: 2_000, reply: 'done' })
+    let delegated = false
+    harness.onTool('orchestrator_delegate', ({ sessionId }) => {
+      if (delegated) return
+      delegated = true
+      harness.engine.delegate({ sessionId, agent: 'worker', title: 'w1', prompt: 'work' })
+    })
     const { missionId, rootSessionId } = await harness.startMission()
+    const seen: string[] = []
+    let held: string | undefined
+    /** At every moment: the cheap lookup says what the full snapshot says, for the root and the child. */
+    const check = () => {
+      const mission = harness.engine.getMission(missionId)!
+      const expected = {
+        missionId,
+        state: mission.state,
+        ...(mission.end ? { endReason: mission.end.reason } : {}),
+        ...(held !== undefined ? { heldReason: held } : {}),
+      }
+      expect(harness.engine.missionStateOf(rootSessionId)).toEqual(expected)
+      const child = mission.tasks[0]?.sessionId
+      if (child) expect(harness.engine.missionStateOf(child)).toEqual(expected)
+      if (seen.at(-1) !== mission.state) seen.push(mission.state)
+    }
+    check()
     expect(harness.engine.missionStateOf(rootSessionId)).toEqual({ missionId, state: 'planning' })
+    // Step through the mission: delegation, the child's work, its end and the wake, then a stop.
+    for (let step = 0; step < 40; step++) {
+      await harness.advance(100)
+      check()
+    }
+    harness.engine.setTodos(missionId, [{ id: 't1', title: 'Ship it', status: 'pending', dependsOn: [], createdAt: 0, updatedAt: 0 }])
+    check()
+    held = 'paused: held for the test'
+    harness.engine.pauseMission(missionId, held)
+    check()
+    expect(harness.engine.missionStateOf(rootSessionId)?.heldReason).toBe('paused: held for the test')
+    held = undefined
+    harness.engine.resumeMission(missionId)
+    check()
+    await harness.engine.stopMission(missionId, { reason: 'enough' })
+    check()
+    expect(harness.engine.missionStateOf(rootSessionId)).toEqual({ missionId, state: 'stopped', endReason: 'enough' })
+    // It followed the mission through its states, not one snapshot.
+    console.info(`[missionStateOf] states seen: ${seen.join(' → ')}`)
+    expect(seen.length).toBeGreaterThanOrEqual(3)
+    expect(seen[0]).toBe('planning')
+    expect(seen.at(-1)).toBe('stopped')
+    // A small object of its own each call, never the engine's record.
+    const first = harness.engine.missionStateOf(rootSessionId)!
+    first.state = 'sealed'
+    expect(harness.engine.missionStateOf(rootSessionId)!.state).toBe('stopped')
   })
 })
 

@@ -42,6 +42,29 @@ const BAD_FILES: BadFile[] = [
     todo: /start it again/,
   },
   {
+    // Every todo tool would fail on this list; refused at load, not left to break the mission later (issue 18, low).
+    name: 'cycle',
+    content: (good) => {
+      const todo = (id: string, dependsOn: string[]) => ({ id, title: id, status: 'pending', dependsOn, createdAt: 1, updatedAt: 1 })
+      return JSON.stringify({ ...(JSON.parse(good) as MissionRecord), id: 'mission_cycle', todos: [todo('t1', ['t3']), todo('t2', ['t1']), todo('t3', ['t2'])] })
+    },
+    code: 'journal-corrupt',
+    wrong: /malformed at todos: the todos' dependencies form a cycle t1 → t3 → t2 → t1/,
+    todo: /start it again/,
+  },
+  {
+    name: 'unknown-dependency',
+    content: (good) =>
+      JSON.stringify({
+        ...(JSON.parse(good) as MissionRecord),
+        id: 'mission_unknown_dependency',
+        todos: [{ id: 't1', title: 't1', status: 'pending', dependsOn: ['t9'], createdAt: 1, updatedAt: 1 }],
+      }),
+    code: 'journal-corrupt',
+    wrong: /malformed at todos: todo t1 depends on t9, which is not in the list/,
+    todo: /start it again/,
+  },
+  {
     name: 'future',
     content: (good) => JSON.stringify({ ...(JSON.parse(good) as MissionRecord), id: 'mission_future', version: 7 }),
     code: 'journal-version',

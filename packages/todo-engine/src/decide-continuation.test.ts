@@ -47,12 +47,17 @@ describe('decideContinuation', () => {
     const todos = [todo('t1', 'done'), todo('t2', 'pending'), todo('t3', 'pending', { dependsOn: ['t4'] }), todo('t4', 'failed'), todo('t5', 'in_progress')]
     expect(decideContinuation(input({ todos }))).toEqual({
       type: 'continue',
-      reason: 'continuing (4/20): t2 ready; t5 in progress; t4 failed — retry or replan; t3 waiting on dependencies',
+      reason: 'continuing (4/20): t2 ready; t5 marked in progress, but nothing runs for it — check its result, then mark it done for the Reviewer or delegate it again; t4 failed — retry or replan; t3 waiting on dependencies',
     })
   })
 
   it('continues to get a plan when there are no todos yet', () => {
     expect(decideContinuation(input({ todos: [], state: 'planning' }))).toEqual({ type: 'continue', reason: 'continuing (4/20): no todos yet — the plan is missing' })
+    // After a fan-out without a plan the work is not "missing": the reason says tasks ended without a todo list.
+    expect(decideContinuation(input({ todos: [], state: 'planning', activity: { runningTasks: 0, queuedTasks: 0, runningBackground: 0, endedTasks: 2, rootBusy: false } }))).toEqual({
+      type: 'continue',
+      reason: 'continuing (4/20): no todo list yet, though 2 delegated tasks ended — have the Planner write it from the goal and their results',
+    })
   })
 
   it('seals when every todo is done with evidence', () => {
@@ -110,15 +115,28 @@ describe('decideContinuation', () => {
     expect(decision.reason).toMatch(/^paused: you wrote to the mission session/)
   })
 
-  it('waits out the cooldown with the remaining time', () => {
-    expect(decideContinuation(input({ now: 50_500, counters: { lastContinuationAt: 50_000 } }))).toEqual({
+  it('after a turn without progress, waits out the cooldown with the remaining time', () => {
+    const noProgress = { lastContinuationAt: 50_000, idleTurnsWithoutProgress: 1 }
+    expect(decideContinuation(input({ now: 50_500, counters: noProgress }))).toEqual({
       type: 'wait',
       reason: 'waiting: cooldown, next continuation in 1.5 s',
       retryInMs: 1500,
     })
-    expect(decideContinuation(input({ now: 52_000, counters: { lastContinuationAt: 50_000 } })).type).toBe('continue')
+    expect(decideContinuation(input({ now: 52_000, counters: noProgress })).type).toBe('continue')
     // A clock that went backwards never asks for more than one cooldown.
-    expect(decideContinuation(input({ now: 40_000, counters: { lastContinuationAt: 50_000 } }))).toMatchObject({ type: 'wait', retryInMs: 2000 })
+    expect(decideContinuation(input({ now: 40_000, counters: noProgress }))).toMatchObject({ type: 'wait', retryInMs: 2000 })
+  })
+
+  it('with progress since the last continuation, continues at once even if the last turn itself made none (a wake turn after finished tasks)', () => {
+    expect(decideContinuation(input({ now: 50_001, counters: { lastContinuationAt: 50_000, idleTurnsWithoutProgress: 1 }, recent: { progress: true } })).type).toBe('continue')
+    expect(decideContinuation(input({ now: 50_001, counters: { lastContinuationAt: 50_000, idleTurnsWithoutProgress: 0 }, recent: { progress: false } })).type).toBe('wait')
+  })
+
+  it('after a turn with progress, continues at once: the cooldown only slows a loop that is not getting anywhere', () => {
+    expect(decideContinuation(input({ now: 50_001, counters: { lastContinuationAt: 50_000, idleTurnsWithoutProgress: 0 } }))).toEqual({
+      type: 'continue',
+      reason: 'continuing (4/20): t2 ready; t3 waiting on dependencies',
+    })
   })
 
   it('does nothing for a mission that already ended', () => {
@@ -161,8 +179,9 @@ describe('decideContinuation', () => {
       expect(decideContinuation(input({ counters: { idleTurnsWithoutProgress: 5 }, recent: { userMessage: true } })).reason).toMatch(/^stopped: no todo progress/)
     })
     it('a user message beats the cooldown, the cooldown beats continue', () => {
-      expect(decideContinuation(input({ now: 99_999, counters: { lastContinuationAt: 99_000 }, recent: { userMessage: true } })).reason).toMatch(/^paused/)
-      expect(decideContinuation(input({ now: 99_999, counters: { lastContinuationAt: 99_000 } }))).toMatchObject({ type: 'wait', retryInMs: 1001 })
+      const noProgress = { lastContinuationAt: 99_000, idleTurnsWithoutProgress: 1 }
+      expect(decideContinuation(input({ now: 99_999, counters: noProgress, recent: { userMessage: true } })).reason).toMatch(/^paused/)
+      expect(decideContinuation(input({ now: 99_999, counters: noProgress }))).toMatchObject({ type: 'wait', retryInMs: 1001 })
     })
   })
 
@@ -176,7 +195,7 @@ describe('decideContinuation', () => {
     const runs = { numRuns: 600 }
     const decide = (value: ContinuationInput) => decideContinuation(value)
 
-    it('never continues at or over the iteration cap, when cancelled, after a user message, or while work runs', () => {
+    it('never continues at or over the iteration cap, when cancelled, after a user message, while work runs, or inside the cooldown after a turn without progress', () => {
       fc.assert(
         fc.property(continuationInputArbitrary(), (value) => {
           const decision = decide(value)
@@ -187,7 +206,8 @@ describe('decideContinuation', () => {
           expect(value.activity.runningTasks + value.activity.queuedTasks + value.activity.runningBackground).toBe(0)
           expect(value.activity.rootBusy).toBe(false)
           expect(value.counters.idleTurnsWithoutProgress).toBeLessThan(value.limits.stagnationTurns)
-          if (value.counters.lastContinuationAt !== undefined && value.limits.cooldownMs > 0) {
+          const progressed = value.recent.progress ?? value.counters.idleTurnsWithoutProgress === 0
+          if (!progressed && value.counters.lastContinuationAt !== undefined && value.limits.cooldownMs > 0) {
             expect(value.now - value.counters.lastContinuationAt).toBeGreaterThanOrEqual(value.limits.cooldownMs)
           }
         }),
@@ -210,7 +230,10 @@ describe('decideContinuation', () => {
             activity.rootBusy ||
             counters.iterations >= limits.maxIterations ||
             counters.idleTurnsWithoutProgress >= limits.stagnationTurns ||
-            (counters.lastContinuationAt !== undefined && limits.cooldownMs > 0 && value.now - counters.lastContinuationAt < limits.cooldownMs)
+            (!(recent.progress ?? counters.idleTurnsWithoutProgress === 0) &&
+              counters.lastContinuationAt !== undefined &&
+              limits.cooldownMs > 0 &&
+              value.now - counters.lastContinuationAt < limits.cooldownMs)
           expect(decide(value).type === 'continue').toBe(!blocked)
         }),
         runs,

@@ -35,8 +35,12 @@ function describeOpen(todos: readonly Todo[]): string {
 }
 
 /** What the next continuation is for, e.g. `t2, t3 ready; t5 failed — retry or replan it`. */
-function describeWork(todos: readonly Todo[]): string {
-  if (todos.length === 0) return 'no todos yet — the plan is missing'
+function describeWork(todos: readonly Todo[], endedTasks: number): string {
+  if (todos.length === 0) {
+    return endedTasks > 0
+      ? `no todo list yet, though ${plural(endedTasks, 'delegated task')} ended — have the Planner write it from the goal and their results`
+      : 'no todos yet — the plan is missing'
+  }
   const idsOf = (predicate: (todo: Todo) => boolean) => todos.filter(predicate).map((todo) => todo.id)
   const readyIds = new Set(ready(todos).map((todo) => todo.id))
   const parts: string[] = []
@@ -44,7 +48,8 @@ function describeWork(todos: readonly Todo[]): string {
     if (ids.length > 0) parts.push(`${formatIds(ids)} ${text}`)
   }
   add([...readyIds], 'ready')
-  add(idsOf((todo) => todo.status === 'in_progress'), 'in progress')
+  // The loop only continues when nothing runs: an in-progress todo here has no task running for it.
+  add(idsOf((todo) => todo.status === 'in_progress'), 'marked in progress, but nothing runs for it — check its result, then mark it done for the Reviewer or delegate it again')
   add(idsOf((todo) => todo.status === 'done' && !isVerified(todo)), 'done but not verified — have the Reviewer check')
   add(idsOf((todo) => todo.status === 'failed'), 'failed — retry or replan')
   add(idsOf((todo) => todo.status === 'blocked'), 'blocked — unblock or replan')
@@ -102,7 +107,11 @@ function checkInput(input: ContinuationInput): void {
  * 5. continuations used up (`iterations ≥ maxIterations`) → `stop`, naming the open todos;
  * 6. `idleTurnsWithoutProgress ≥ stagnationTurns` → `stop`, naming the open todos;
  * 7. the user wrote to the root session → `wait` (paused until the engine resumes the mission);
- * 8. less than `cooldownMs` since the last continuation → `wait` with `retryInMs`;
+ * 8. nothing progressed since the last continuation (`recent.progress` false — no todo moved,
+ *    no task ended; without that flag: the turn that just ended made no progress) and less
+ *    than `cooldownMs` passed since it → `wait` with `retryInMs`. Work that progressed is
+ *    continued at once: the cooldown only slows a loop that is not getting anywhere (until
+ *    rule 6 stops it), never a model that is working fast;
  * 9. otherwise → `continue`, saying what is ready, failed or blocked. Failed and blocked
  *    todos keep the loop going while continuations are left, so the Commander can retry
  *    or replan; rules 5 and 6 end it, naming them.
@@ -145,7 +154,8 @@ export const decideContinuation: ContinuationPolicy = (input): ContinuationDecis
   if (recent.userMessage) {
     return { type: 'wait', reason: 'paused: you wrote to the mission session, so it does not continue on its own; resume the mission to carry on' }
   }
-  if (counters.lastContinuationAt !== undefined && limits.cooldownMs > 0) {
+  const progressed = recent.progress ?? counters.idleTurnsWithoutProgress === 0
+  if (!progressed && counters.lastContinuationAt !== undefined && limits.cooldownMs > 0) {
     const elapsed = input.now - counters.lastContinuationAt
     if (elapsed < limits.cooldownMs) {
       // A clock that went backwards must not push the retry beyond one cooldown.
@@ -153,5 +163,5 @@ export const decideContinuation: ContinuationPolicy = (input): ContinuationDecis
       return { type: 'wait', reason: `waiting: cooldown, next continuation in ${(retryInMs / 1000).toFixed(1)} s`, retryInMs }
     }
   }
-  return { type: 'continue', reason: `continuing (${counters.iterations + 1}/${limits.maxIterations}): ${describeWork(todos)}` }
+  return { type: 'continue', reason: `continuing (${counters.iterations + 1}/${limits.maxIterations}): ${describeWork(todos, activity.endedTasks ?? 0)}` }
 }

@@ -28,7 +28,7 @@ describe('serializeTodoMarkdown', () => {
         '>',
         '> with authentication',
         '',
-        '<!-- todo.md: [ ] pending, [~] in progress, [x] done, [!] failed, [?] blocked, [-] cancelled. Edit titles, order, markers and notes freely; keep each "id:" comment. A line without one becomes a new todo. -->',
+        '<!-- todo.md: [ ] pending, [~] in progress, [x] done, [!] failed, [?] blocked, [-] cancelled. Edit titles, order, notes and the markers of open todos freely; only the Reviewer marks [x] done, and verified todos stay as they are; keep each "id:" comment. A line without one becomes a new todo. -->',
         '',
         '## Todos',
         '',

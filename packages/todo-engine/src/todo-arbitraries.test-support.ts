@@ -103,10 +103,11 @@ export function continuationInputArbitrary(): fc.Arbitrary<ContinuationInput> {
         runningBackground: usually(0, fc.integer({ min: 0, max: 2 })),
         rootBusy: usually(false, fc.boolean()),
       }),
-      recent: fc.record({ userMessage: usually(false, fc.boolean()), cancelled: usually(false, fc.boolean()) }),
+      recent: fc.record({ userMessage: usually(false, fc.boolean()), cancelled: usually(false, fc.boolean()), progress: fc.option(fc.boolean(), { nil: undefined }) }),
     })
-    .map(({ iterations, idleTurnsWithoutProgress, sinceLast, ...rest }) => ({
+    .map(({ iterations, idleTurnsWithoutProgress, sinceLast, recent: { progress, ...recent }, ...rest }) => ({
       ...rest,
+      recent: { ...recent, ...(progress !== undefined ? { progress } : {}) },
       counters: { iterations, idleTurnsWithoutProgress, ...(sinceLast !== undefined ? { lastContinuationAt: Math.max(0, rest.now - sinceLast) } : {}) },
     }))
 }

@@ -20,7 +20,7 @@ export const STATUS_BY_MARKER: ReadonlyMap<string, TodoStatus> = new Map<string,
 export const MARKER_LEGEND = '[ ] pending, [~] in progress, [x] done, [!] failed, [?] blocked, [-] cancelled'
 
 /** The comment line written under the goal; it tells a person how to edit the file. */
-export const TODO_MARKDOWN_LEGEND = `<!-- todo.md: ${MARKER_LEGEND}. Edit titles, order, markers and notes freely; keep each "id:" comment. A line without one becomes a new todo. -->`
+export const TODO_MARKDOWN_LEGEND = `<!-- todo.md: ${MARKER_LEGEND}. Edit titles, order, notes and the markers of open todos freely; only the Reviewer marks [x] done, and verified todos stay as they are; keep each "id:" comment. A line without one becomes a new todo. -->`
 
 /** Heading above the list. */
 export const TODOS_HEADING = '## Todos'

@@ -1,3 +1,5 @@
+import { MISSION_GOAL_MAX_LENGTH } from '@opencode-orchestrator/core'
+
 /**
  * Rules for the text fields of a todo. They exist so every valid todo can be
  * written to todo.md and read back unchanged (see README "Text rules").
@@ -8,7 +10,8 @@ export const TODO_TEXT_LIMITS = {
   title: 500,
   note: 4000,
   evidence: 8000,
-  goal: 20_000,
+  // The gate every goal passes at the start (core's normalizeMissionGoal) uses the same limit.
+  goal: MISSION_GOAL_MAX_LENGTH,
 } as const
 
 /**

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -129,5 +129,76 @@ describe('createFileStorage', () => {
     await storage.write('missions/m1.json', '{"ok":"again"}')
     expect(await storage.read('missions/m1.json')).toBe('{"ok":"again"}')
     expect(await storage.list('missions')).toEqual(['m1.json'])
+  })
+})
+
+describe('createFileStorage: symbolic links never lead out of the project (issue 18 #10)', () => {
+  let project: string
+  let outside: string
+  let linked: Storage
+
+  beforeEach(async () => {
+    project = await mkdtemp(join(tmpdir(), 'file-storage-project-'))
+    outside = await mkdtemp(join(tmpdir(), 'file-storage-outside-'))
+    await mkdir(join(project, '.opencode', 'orchestrator'), { recursive: true })
+    linked = createFileStorage({ root: join(project, '.opencode', 'orchestrator'), boundary: project, logger })
+  })
+
+  afterEach(async () => {
+    await rm(project, { recursive: true, force: true })
+    await rm(outside, { recursive: true, force: true })
+  })
+
+  const state = (...parts: string[]) => join(project, '.opencode', 'orchestrator', ...parts)
+
+  it('never appends model-controlled lines to the target of a linked archive file', async () => {
+    const target = join(outside, 'victim.txt')
+    await writeFile(target, 'precious\n')
+    await mkdir(state('archive'))
+    await symlink(target, state('archive', 'tasks-000001.jsonl'))
+    await expectCode(linked.append('archive/tasks-000001.jsonl', '{"model":"controlled"}\n'), 'storage-failed', 'archive/tasks-000001.jsonl is a symbolic link')
+    expect(await readFile(target, 'utf8')).toBe('precious\n')
+    await expectCode(linked.read('archive/tasks-000001.jsonl'), 'storage-failed', 'is a symbolic link')
+    await expectCode(linked.size('archive/tasks-000001.jsonl'), 'storage-failed', 'is a symbolic link')
+    await expectCode(linked.write('archive/tasks-000001.jsonl', 'x'), 'storage-failed', 'is a symbolic link')
+    expect(await readFile(target, 'utf8')).toBe('precious\n')
+  })
+
+  it('never puts journals into the target of a linked missions/ folder, nor reads or lists it', async () => {
+    await writeFile(join(outside, 'm0.json'), '{"planted":true}')
+    await symlink(outside, state('missions'))
+    await expectCode(linked.write('missions/m1.json', '{}'), 'storage-failed', `${join('.opencode', 'orchestrator', 'missions')} is a symbolic link to ${outside}`)
+    await expectCode(linked.append('missions/m1/events.jsonl', '{}\n'), 'storage-failed', 'is a symbolic link')
+    await expectCode(linked.read('missions/m0.json'), 'storage-failed', 'is a symbolic link')
+    await expectCode(linked.list('missions'), 'storage-failed', 'is a symbolic link')
+    await expectCode(linked.rename('missions/m0.json', 'missions/m0.json.corrupt-1'), 'storage-failed', 'is a symbolic link')
+    await expectCode(linked.remove('missions/m0.json'), 'storage-failed', 'is a symbolic link')
+    expect((await readdir(outside)).sort()).toEqual(['m0.json'])
+  })
+
+  it('refuses a linked .opencode folder between the project and the state root', async () => {
+    const project2 = await mkdtemp(join(tmpdir(), 'file-storage-project2-'))
+    try {
+      await symlink(outside, join(project2, '.opencode'))
+      const storage2 = createFileStorage({ root: join(project2, '.opencode', 'orchestrator'), boundary: project2, logger })
+      await expectCode(storage2.write('missions/m1.json', '{}'), 'storage-failed', '.opencode is a symbolic link')
+      expect(await readdir(outside)).toEqual([])
+    } finally {
+      await rm(project2, { recursive: true, force: true })
+    }
+  })
+
+  it('works in a project that is itself reached through a link', async () => {
+    const alias = join(outside, 'alias')
+    await symlink(project, alias)
+    const storage2 = createFileStorage({ root: join(alias, '.opencode', 'orchestrator'), boundary: alias, logger })
+    await storage2.write('missions/m1.json', '{}')
+    await storage2.append('archive/tasks-000001.jsonl', 'a\n')
+    expect(await storage2.read('missions/m1.json')).toBe('{}')
+    expect(await readFile(state('archive', 'tasks-000001.jsonl'), 'utf8')).toBe('a\n')
+  })
+
+  it('refuses a boundary that does not contain the root', () => {
+    expect(() => createFileStorage({ root: join(project, 'state'), boundary: outside, logger })).toThrow(/must be an absolute directory that contains the root/)
   })
 })

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { appendFile, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises'
-import { dirname, isAbsolute } from 'node:path'
+import { constants } from 'node:fs'
+import { lstat, mkdir, open, readdir, readlink, rename, unlink } from 'node:fs/promises'
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import { OrchestratorError, errorMessage } from '@opencode-orchestrator/core'
 import type { Logger, Storage } from '@opencode-orchestrator/core'
 import { errorCode, hasErrorCode } from './error-code'
@@ -18,7 +19,16 @@ export interface CreateFileStorageOptions {
   root: string
   /** Receives write failures and fsync fallbacks. */
   logger: Logger
+  /**
+   * Folder the root lies in (the project). No folder between it and the root may be a symbolic
+   * link either: a repository that ships `.opencode` as a link must not move the state out.
+   * Default: the root itself.
+   */
+  boundary?: string
 }
+
+/** Node reports a no-follow open of a link as ELOOP (Linux, macOS) or EMLINK (FreeBSD). */
+const LINK_OPEN_CODES = ['ELOOP', 'EMLINK']
 
 /**
  * {@link Storage} on the local disk. Writes are atomic (temporary file in the same
@@ -27,12 +37,20 @@ export interface CreateFileStorageOptions {
  * the in-memory storage. Readers in other processes see the old or the new file,
  * never a mix.
  */
-export function createFileStorage({ root, logger }: CreateFileStorageOptions): Storage {
+export function createFileStorage({ root, logger, boundary = root }: CreateFileStorageOptions): Storage {
   if (typeof root !== 'string' || !isAbsolute(root)) {
     throw new OrchestratorError({
       code: 'invalid-argument',
       message: `File storage root ${JSON.stringify(root)} must be an absolute directory path (resolve it against the project directory first).`,
       details: { field: 'root', root },
+    })
+  }
+  const fromBoundary = relative(boundary, root)
+  if (!isAbsolute(boundary) || fromBoundary.startsWith(`..${sep}`) || fromBoundary === '..' || isAbsolute(fromBoundary)) {
+    throw new OrchestratorError({
+      code: 'invalid-argument',
+      message: `File storage boundary ${JSON.stringify(boundary)} must be an absolute directory that contains the root ${JSON.stringify(root)}.`,
+      details: { field: 'boundary', boundary, root },
     })
   }
   const log = logger.child({ component: 'file-storage' })
@@ -52,6 +70,53 @@ export function createFileStorage({ root, logger }: CreateFileStorageOptions): S
     return error
   }
 
+  const linkError = async (path: string, link: string, cause?: unknown): Promise<OrchestratorError> => {
+    const target = await readlink(link).catch(() => undefined)
+    const shown = relative(boundary, link) || link
+    const error = new OrchestratorError({
+      code: 'storage-failed',
+      message:
+        `Storage refused ${JSON.stringify(path)}: ${shown} is a symbolic link${target === undefined ? '' : ` to ${target}`}. ` +
+        'The orchestrator never follows links in its state folder, so nothing is read or written outside the project. ' +
+        `Fix: remove the link (a plain folder or file of that name is fine).`,
+      ...(cause === undefined ? {} : { cause }),
+      details: { path, link, ...(target === undefined ? {} : { target }), root },
+    })
+    log.log('error', error.message, { path, link })
+    return error
+  }
+
+  /**
+   * Throws when a folder below the boundary, down to `directory` (included), is a symbolic link.
+   * The boundary itself may be one (a project opened through a link). Folders that do not exist
+   * yet are fine: `mkdir` creates plain ones.
+   */
+  const assertNoLinkedFolder = async (path: string, directory: string) => {
+    const steps = relative(boundary, directory).split(sep).filter((segment) => segment !== '')
+    let current = boundary
+    for (const step of steps) {
+      current = resolve(current, step)
+      let stats
+      try {
+        stats = await lstat(current)
+      } catch (error) {
+        if (hasErrorCode(error, ['ENOENT', 'ENOTDIR'])) return
+        throw error
+      }
+      if (stats.isSymbolicLink()) throw await linkError(path, current)
+    }
+  }
+
+  /** `open` that never follows a link in the last component; an earlier folder is checked first. */
+  const openNoFollow = async (path: string, file: string, flags: number) => {
+    try {
+      return await open(file, flags | constants.O_NOFOLLOW, 0o666)
+    } catch (error) {
+      if (hasErrorCode(error, LINK_OPEN_CODES)) throw await linkError(path, file, error)
+      throw error
+    }
+  }
+
   /** Makes a rename or file creation in `directory` durable; not every platform can. */
   const syncDirectory = async (directory: string) => {
     let handle
@@ -69,9 +134,12 @@ export function createFileStorage({ root, logger }: CreateFileStorageOptions): S
     }
   }
 
-  const writeAtomically = async (target: string, content: string) => {
+  const writeAtomically = async (path: string, target: string, content: string) => {
     const directory = dirname(target)
     await mkdir(directory, { recursive: true })
+    // The rename below would replace a link rather than follow it; refuse it anyway, so a planted link is reported.
+    const existing = await lstat(target).catch(() => undefined)
+    if (existing?.isSymbolicLink()) throw await linkError(path, target)
     temporaryCounter += 1
     const temporary = `${directory}/${TEMPORARY_FILE_PREFIX}${process.pid}-${temporaryCounter}-${randomUUID().slice(0, 8)}`
     try {
@@ -98,8 +166,15 @@ export function createFileStorage({ root, logger }: CreateFileStorageOptions): S
     async read(path) {
       const file = locate(path, 'path')
       try {
-        return await readFile(file, 'utf8')
+        await assertNoLinkedFolder(path, dirname(file))
+        const handle = await openNoFollow(path, file, constants.O_RDONLY)
+        try {
+          return await handle.readFile('utf8')
+        } finally {
+          await handle.close()
+        }
       } catch (error) {
+        if (OrchestratorError.isInstance(error)) throw error
         if (hasErrorCode(error, ['ENOENT', 'ENOTDIR'])) return undefined
         throw failure('read', path, error)
       }
@@ -109,8 +184,10 @@ export function createFileStorage({ root, logger }: CreateFileStorageOptions): S
       const file = locate(path, 'path')
       await queue.run([file], async () => {
         try {
-          await writeAtomically(file, content)
+          await assertNoLinkedFolder(path, dirname(file))
+          await writeAtomically(path, file, content)
         } catch (error) {
+          if (OrchestratorError.isInstance(error)) throw error
           throw failure('write', path, error)
         }
       })
@@ -120,9 +197,16 @@ export function createFileStorage({ root, logger }: CreateFileStorageOptions): S
       const file = locate(path, 'path')
       await queue.run([file], async () => {
         try {
+          await assertNoLinkedFolder(path, dirname(file))
           await mkdir(dirname(file), { recursive: true })
-          await appendFile(file, content, 'utf8')
+          const handle = await openNoFollow(path, file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT)
+          try {
+            await handle.writeFile(content, 'utf8')
+          } finally {
+            await handle.close()
+          }
         } catch (error) {
+          if (OrchestratorError.isInstance(error)) throw error
           throw failure('append', path, error)
         }
       })
@@ -131,12 +215,14 @@ export function createFileStorage({ root, logger }: CreateFileStorageOptions): S
     async list(directory) {
       const folder = resolveStoragePath({ root, path: directory, field: 'directory', allowRoot: true })
       try {
+        await assertNoLinkedFolder(directory, folder)
         const entries = await readdir(folder, { withFileTypes: true })
         return entries
           .filter((entry) => entry.isFile() && !entry.name.startsWith(TEMPORARY_FILE_PREFIX))
           .map((entry) => entry.name)
           .sort()
       } catch (error) {
+        if (OrchestratorError.isInstance(error)) throw error
         if (hasErrorCode(error, ['ENOENT', 'ENOTDIR'])) return []
         throw failure('list', directory, error)
       }
@@ -145,9 +231,12 @@ export function createFileStorage({ root, logger }: CreateFileStorageOptions): S
     async size(path) {
       const file = locate(path, 'path')
       try {
-        const stats = await stat(file)
+        await assertNoLinkedFolder(path, dirname(file))
+        const stats = await lstat(file)
+        if (stats.isSymbolicLink()) throw await linkError(path, file)
         return stats.isFile() ? stats.size : undefined
       } catch (error) {
+        if (OrchestratorError.isInstance(error)) throw error
         if (hasErrorCode(error, ['ENOENT', 'ENOTDIR'])) return undefined
         throw failure('size', path, error)
       }
@@ -158,11 +247,15 @@ export function createFileStorage({ root, logger }: CreateFileStorageOptions): S
       const target = locate(to, 'to')
       await queue.run([source, target], async () => {
         try {
+          // rename acts on a link itself, never on its target; the folders around it are what could lead out.
+          await assertNoLinkedFolder(from, dirname(source))
+          await assertNoLinkedFolder(to, dirname(target))
           await mkdir(dirname(target), { recursive: true })
           await rename(source, target)
           await syncDirectory(dirname(target))
           if (dirname(source) !== dirname(target)) await syncDirectory(dirname(source))
         } catch (error) {
+          if (OrchestratorError.isInstance(error)) throw error
           throw failure('rename', `${from} -> ${to}`, error)
         }
       })
@@ -172,8 +265,10 @@ export function createFileStorage({ root, logger }: CreateFileStorageOptions): S
       const file = locate(path, 'path')
       await queue.run([file], async () => {
         try {
+          await assertNoLinkedFolder(path, dirname(file))
           await unlink(file)
         } catch (error) {
+          if (OrchestratorError.isInstance(error)) throw error
           if (hasErrorCode(error, ['ENOENT', 'ENOTDIR'])) return
           throw failure('remove', path, error)
         }

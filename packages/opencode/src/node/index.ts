@@ -23,3 +23,10 @@ export { isSameProcessAlive, readProcessIdentity } from './process-identity'
 export type { ProcessIdentity } from './process-identity'
 export { acquireInstanceLock } from './instance-lock'
 export type { AcquireInstanceLockOptions, InstanceLockOwner, InstanceLockResult } from './instance-lock'
+export { createShellPermissionAnalyzer } from './shell-permission'
+export type {
+  CreateShellPermissionAnalyzerOptions,
+  ShellPermissionAnalyzer,
+  ShellPermissionContext,
+  ShellPermissionRequest,
+} from './shell-permission'

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import type { OrchestratorEvents } from '@opencode-orchestrator/core'
-import { describeRecoveryGiveUp, describeRecoveryStart } from './describe-recovery'
-import { formatProgress } from './format-progress'
+import type { OrchestratorEvents } from '../events'
+import { describeFatalTaskNote, describeRecoveryEnd, describeRecoveryGiveUp, describeRecoveryStart } from './describe-recovery'
 import { readableReason } from './readable-reason'
-import { truncateText } from './truncate-text'
+import { truncateText } from '../truncate-text'
 
 const start = (overrides: Partial<OrchestratorEvents['recovery-start']>): OrchestratorEvents['recovery-start'] => ({
   sessionId: 's',
@@ -27,6 +26,21 @@ describe('describeRecoveryStart', () => {
     )
     expect(describeRecoveryStart(start({ delayMs: 1500 }))).toBe('Rate limited — retrying in 1.5 s (attempt 1)')
     expect(describeRecoveryStart(start({ delayMs: 42_400 }))).toBe('Rate limited — retrying in 42 s (attempt 1)')
+  })
+
+  it('shows an attempt number only where there is one: never "attempt 0/3"', () => {
+    // OpenCode compacting by itself (recovery only watches): no retry, no delay, no attempt.
+    expect(describeRecoveryStart(start({ kind: 'context-overflow', action: 'host-compaction', attempt: 0 }), { maxAttempts: 3 })).toBe(
+      'Context window full — OpenCode is compacting the session; the work resumes after it',
+    )
+    // OpenCode retrying by itself: its own retry count, not recovery's attempts.
+    expect(describeRecoveryStart(start({ action: 'host-retry', attempt: 2, delayMs: 4000 }), { providerId: 'fake', maxAttempts: 3 })).toBe(
+      'Rate limited by fake — OpenCode retries in 4 s (OpenCode retry 2)',
+    )
+    // A 401 stops the mission: no attempt was made, none is named.
+    const auth = describeRecoveryStart(start({ kind: 'auth', action: 'stop', attempt: 0, reason: 'Incorrect API key provided: fake-key.' }), { providerId: 'fake', maxAttempts: 3 })
+    expect(auth).toBe('Authentication failed for fake — the mission stops: Incorrect API key provided: fake-key.')
+    expect(auth).not.toMatch(/attempt/)
   })
 
   it('adds a readable reason for unknown errors, never raw JSON', () => {
@@ -76,23 +90,17 @@ describe('truncateText', () => {
   })
 })
 
-describe('formatProgress', () => {
-  it('shows only non-zero parts, workers first', () => {
-    expect(
-      formatProgress({
-        todosDone: 3,
-        todosTotal: 7,
-        todosFailed: 0,
-        running: { reviewer: 1, worker: 4 },
-        queued: 2,
-        retrying: 1,
-      }),
-    ).toBe('3/7 todos · 4 workers running · 1 reviewer running · 2 queued · 1 retrying')
-    expect(
-      formatProgress({ state: 'dispatching', todosDone: 0, todosTotal: 0, todosFailed: 0, running: {}, queued: 0, retrying: 0 }),
-    ).toBe('dispatching')
-    expect(
-      formatProgress({ todosDone: 1, todosTotal: 2, todosFailed: 1, running: { worker: 0 }, queued: 0, retrying: 0 }),
-    ).toBe('1/2 todos · 1 failed')
+describe('describeRecoveryEnd', () => {
+  it('labels the end of an episode by its outcome', () => {
+    expect(describeRecoveryEnd({ kind: 'rate-limit', outcome: 'recovered' })).toBe('Recovered: rate limited')
+    expect(describeRecoveryEnd({ kind: 'context-overflow', outcome: 'gave-up' })).toBe('Recovery gave up: context window full')
+  })
+})
+
+describe('describeFatalTaskNote', () => {
+  it('never doubles a period the cause already has', () => {
+    const note = describeFatalTaskNote({ taskId: 'task_1', agent: 'worker', title: 't1', cause: 'Incorrect API key provided: fake-key.', userMessage: 'Fix: set the key, then /task again.' })
+    expect(note).toContain('failed: Incorrect API key provided: fake-key.\n')
+    expect(note).not.toContain('..')
   })
 })

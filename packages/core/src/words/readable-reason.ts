@@ -1,4 +1,4 @@
-import { truncateText, TOAST_MESSAGE_LIMIT } from './truncate-text'
+import { truncateText, TOAST_MESSAGE_LIMIT } from '../truncate-text'
 
 /** Where providers and hosts usually keep the human text inside a JSON error body. */
 function messageInside(value: unknown, depth = 0): string | undefined {
