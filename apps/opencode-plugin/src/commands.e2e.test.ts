@@ -148,7 +148,21 @@ describe('goals, command results and a stopped mission', () => {
     const since = Date.now()
     const status = await command(server, sessionID, 'mission', '')
     expect(status).toMatchObject({ status: 200 })
-    expect(JSON.parse(status.body)).toMatchObject({ orchestrator: { command: 'mission', handled: true, message: expect.stringMatching(/^planning · 0\/0 todos verified/) } })
+    // The status text of core's words (describeTally, mission-text.ts): the state (no todo list yet,
+    // nothing running), the counters, and where the report will be. The engine may have continued
+    // the Commander once before the status was read, so the continuation and token counts vary.
+    const runningId = journalOf(server.directory, sessionID)!.id
+    expect(JSON.parse(status.body)).toMatchObject({
+      orchestrator: {
+        command: 'mission',
+        handled: true,
+        message: expect.stringMatching(
+          new RegExp(
+            `^planning\\n[0-9]+ of 20 continuations used · 0 child sessions · [0-9,]+ tokens\\nReport \\(written when the mission ends\\): \\.opencode/orchestrator/missions/${runningId}/report\\.html$`,
+          ),
+        ),
+      },
+    })
     const stopped = await command(server, sessionID, 'stop', '')
     expect(stopped.status).toBe(200)
     expect(JSON.parse(stopped.body).orchestrator.message).toMatch(/^Mission mission_\S+ stopped/)

@@ -9,7 +9,7 @@ import { readJournals, scriptTeam, waitForJournal, waitForToast } from './test-s
 
 /*
  * The plugin as a guest in the user's OpenCode: plain chat pays nothing for it,
- * a bad config is refused loudly, and two projects on one server share nothing.
+ * a bad config is refused loudly (only the commands remain, to say why), and two projects on one server share nothing.
  */
 
 const pluginUrl = new URL('../dist/index.js', import.meta.url).href
@@ -66,25 +66,56 @@ describe('plain chat with the plugin installed', () => {
 })
 
 describe('invalid configuration', () => {
-  it('refuses to load, names the field in a notice, and registers nothing', async () => {
+  it('runs nothing: no tools, no agents; its commands remain and /task names the field in the session and a notice, without a model call', async () => {
     const server = await startOpencodeServer({
       modelBaseURL: model.baseURL,
       plugins: [pluginUrl],
       files: { '.opencode/orchestrator.jsonc': '{\n  // fifty is not a number\n  "concurrency": { "global": "fifty" }\n}\n' },
     })
     try {
+      // Decision 012: a refused config loads a degraded plugin — no engine, tools or agents …
       const tools = await server.client.tool.ids()
-      expect(tools.data?.some((id) => id.startsWith('orchestrator_'))).toBe(false)
+      expect(tools.data?.length).toBeGreaterThan(0)
+      expect(tools.data?.filter((id) => id.startsWith('orchestrator_'))).toEqual([])
+      const agents = await server.client.app.agents()
+      expect(agents.data?.length).toBeGreaterThan(0)
+      expect(agents.data?.map((agent) => agent.name).filter((name) => ['commander', 'planner', 'worker', 'reviewer'].includes(name))).toEqual([])
+      // … but its commands, so that /task says why instead of going to the model as plain chat.
       const commands = await server.client.command.list()
-      expect(commands.data?.some((command) => command.name === 'task')).toBe(false)
+      expect(commands.data?.map((command) => command.name).filter((name) => ['task', 'mission', 'stop', 'cancel'].includes(name)).sort()).toEqual([
+        'cancel',
+        'mission',
+        'stop',
+        'task',
+      ])
+      const sessionID = (await server.client.session.create({ title: 'refused config' })).data!.id
+      const requests = model.requests.length
+      const mark = server.events.mark()
+      const response = await fetch(`${server.url}/session/${sessionID}/command?directory=${encodeURIComponent(server.directory)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ command: 'task', arguments: 'Build the API' }),
+      })
+      const body = await response.text()
+      expect(response.status, body).toBe(200)
+      const message = (JSON.parse(body) as { orchestrator: { message: string } }).orchestrator.message
+      expect(message).toMatch(/^The orchestrator is not running: its configuration was refused\.\n/)
+      expect(message).toContain('orchestrator.jsonc')
+      expect(message).toContain('concurrency.global')
+      expect(message).toContain('"fifty"')
+      expect(message).toMatch(/\nFix it and restart OpenCode\.$/)
       const notice = await server.events.waitFor(
         (event) => event.type === 'tui.toast.show' && String((event.properties as { message?: string }).message).includes('concurrency.global'),
         20_000,
+        { since: mark },
       )
-      const message = String((notice.event.properties as { message: string }).message)
-      expect(message).toContain('orchestrator.jsonc')
-      expect(message).toContain('"fifty"')
+      expect((notice.event.properties as { variant?: string }).variant).toBe('error')
+      const messages = (await server.client.session.messages({ sessionID })).data ?? []
+      expect(messages.map((item) => item.info.role)).toEqual(['user'])
+      expect(messages[0]?.parts.flatMap((part) => (part.type === 'text' ? [part.text] : []))).toEqual([`[orchestrator] ${message}`])
       expect(server.logs.text()).toContain('concurrency.global')
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(model.requests.length).toBe(requests)
     } finally {
       await server.dispose()
     }

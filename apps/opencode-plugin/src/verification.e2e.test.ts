@@ -224,19 +224,30 @@ describe.concurrent('verification has one writer, on a real OpenCode server', ()
     expect(record.todos).toEqual([expect.objectContaining({ id: 't1', status: 'done', evidence: expect.objectContaining({ summary: 'echo checks passed printed "checks passed"' }) })])
 
     const callsOf = async (sessionID: string) => (await toolParts(sessionID)).map((part) => ({ ...refusalOf(part), status: part.state.status }))
-    /** Each of `tools` was called, and each call was refused by OpenCode. */
-    const refusedAll = (calls: Awaited<ReturnType<typeof callsOf>>, tools: string[]) => {
+    /**
+     * Each of `tools` was called, and each call was refused: by OpenCode's own rule, or, for a
+     * read-only shell (decision 023, SHELL_RIGHTS), by the plugin's shell check with exactly `shellRefusal`.
+     */
+    const refusedAll = (calls: Awaited<ReturnType<typeof callsOf>>, tools: string[], shellRefusal?: string) => {
       expect(calls.map((call) => call.tool).sort()).toEqual([...tools].sort())
-      for (const call of calls) expect(call.text, `${call.tool} (${call.status})`).toMatch(REFUSED)
+      for (const call of calls) {
+        if (shellRefusal !== undefined && call.tool === 'bash' && call.text === shellRefusal) {
+          expect(call.status).toBe('error')
+          continue
+        }
+        expect(call.text, `${call.tool} (${call.status})`).toMatch(REFUSED)
+      }
     }
+    const shellRefusal = (role: string, why: string) =>
+      `Refused: the ${role} ${why}, and this command line writes (it redirects output into a file). Run only checks and reads; ask for the change in your report instead.`
     const commander = await callsOf(rootSessionId)
     const planner = await callsOf(sessionOf(rootSessionId, 'planner')!)
     const reviewer = await callsOf(sessionOf(rootSessionId, 'reviewer')!)
     console.info(`[role-guarantees] ${JSON.stringify({ commander, planner, reviewer }).slice(0, 1500)}`)
-    refusedAll(commander.slice(0, 4), ['write', 'edit', 'task', 'bash'])
+    refusedAll(commander.slice(0, 4), ['write', 'edit', 'task', 'bash'], shellRefusal('Commander', 'never edits code; Workers do'))
     refusedAll(planner.slice(0, 5), ['write', 'edit', 'bash', 'task', 'orchestrator_delegate'])
     expect(planner.at(-1)).toMatchObject({ tool: 'orchestrator_todo_write', status: 'completed' })
-    refusedAll(reviewer.slice(0, 6), ['write', 'edit', 'task', 'bash', 'orchestrator_delegate', 'orchestrator_todo_write'])
+    refusedAll(reviewer.slice(0, 6), ['write', 'edit', 'task', 'bash', 'orchestrator_delegate', 'orchestrator_todo_write'], shellRefusal('Reviewer', 'must not change the code it judges'))
     expect(reviewer.slice(6)).toEqual([
       expect.objectContaining({ tool: 'bash', status: 'completed' }),
       expect.objectContaining({ tool: 'orchestrator_todo_update', status: 'completed' }),
@@ -244,6 +255,8 @@ describe.concurrent('verification has one writer, on a real OpenCode server', ()
     // Nothing any of them tried to write exists.
     for (const who of ['commander', 'planner', 'reviewer', 'planner-bash']) expect(existsSync(file(who)), file(who)).toBe(false)
     expect(existsSync(join(server.directory, 'README.md'))).toBe(false)
+    // Neither bash line appended its `- [x] …` to todo.md (the plugin's own lines carry an id comment).
+    expect(readFileSync(todoFile(rootSessionId), 'utf8').split('\n').filter((line) => line.trim() === `- [x] ${title}`)).toEqual([])
     expect(toasts(server).filter((toast) => toast.title.includes('todo.md') && toast.message.includes(journalOf(server.directory, rootSessionId)!.id))).toEqual([])
   })
 })

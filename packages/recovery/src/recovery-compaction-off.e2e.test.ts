@@ -77,7 +77,10 @@ it('compaction off: recovery compacts the session itself, then resumes it with i
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   console.info(`[recovery e2e] overflow → own compaction → resumed in ${Date.now() - started} ms`)
-  expect(events).toEqual(['start:context-overflow:wait:0', 'start:context-overflow:compact:1', 'end:context-overflow:recovered'])
+  // Decision 063: the overflow opens a `host-compaction` episode (no attempt); OpenCode does not
+  // compact here, so recovery compacts itself (its own attempt 1) in the same episode, which ends
+  // once the resumed turn finished.
+  expect(events).toEqual(['start:context-overflow:host-compaction:0', 'start:context-overflow:compact:1', 'end:context-overflow:recovered'])
   const requests = model.requests.filter((request) => request.rule === 'overflow')
   expect(requests.map((request) => request.status)).toEqual([400, 200, 200])
   expect(requests.at(-1)?.summary?.lastUserMessage).toContain('[marker:resume] Resume your task as build.')

@@ -77,6 +77,9 @@ async function startSession(title: string, prompt: string, agent = 'build') {
 
 const eventsOf = (sessionId: string) => recoveryEvents.filter((event) => event.sessionId === sessionId).map((event) => `${event.name}:${event.kind}:${event.detail}`)
 
+/** How many episodes of the session ended. */
+const endsOf = (sessionId: string) => eventsOf(sessionId).filter((event) => event.startsWith('end:')).length
+
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
@@ -102,12 +105,19 @@ describe('recovery on a real OpenCode server', () => {
       ],
     })
     const sessionId = await startSession('recovery e2e: 429 twice', '[case:429-twice] answer please')
-    await until(() => eventsOf(sessionId).some((event) => event.startsWith('end:')), 60_000, 'the recovery to end')
-    expect(eventsOf(sessionId)).toEqual(['start:rate-limit:wait:1', 'start:rate-limit:wait:2', 'end:rate-limit:recovered'])
+    await until(() => endsOf(sessionId) >= 2, 60_000, 'both OpenCode retries to end')
+    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
+    // Decision 063: each OpenCode retry is one episode, opened on `retry` (OpenCode's retry count)
+    // and ended on the `busy` that follows; nothing more once the answer came.
+    expect(eventsOf(sessionId)).toEqual([
+      'start:rate-limit:host-retry:1',
+      'end:rate-limit:recovered',
+      'start:rate-limit:host-retry:2',
+      'end:rate-limit:recovered',
+    ])
     expect(model.requests.filter((request) => request.rule === 'rate-limited').map((request) => request.status)).toEqual([429, 429, 200])
     // OpenCode handled it: recovery never re-prompted.
     expect(testHost.prompts).not.toContain(sessionId)
-    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
     expect((await lastAssistant(sessionId))?.text).toBe('Answer after two rate limits.')
   })
 
@@ -119,14 +129,15 @@ describe('recovery on a real OpenCode server', () => {
       respond: [tooMany, tooMany, tooMany, tooMany, tooMany, tooMany, { text: 'Answer after recovery.' }],
     })
     const sessionId = await startSession('recovery e2e: gives up', '[case:gives-up] answer please')
-    await until(() => eventsOf(sessionId).some((event) => event.startsWith('end:')), 60_000, 'the recovery to end')
-    const events = eventsOf(sessionId)
-    expect(events.filter((event) => event.startsWith('start:rate-limit:wait'))).toHaveLength(5)
-    expect(events.slice(5)).toEqual(['start:rate-limit:retry:1', 'end:rate-limit:recovered'])
+    // Five OpenCode retries (one episode each), then recovery's own re-prompt (one more episode).
+    await until(() => endsOf(sessionId) >= 6, 60_000, 'the five OpenCode retries and the re-prompt to end')
+    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
+    const hostRetries = [1, 2, 3, 4, 5].flatMap((attempt) => [`start:rate-limit:host-retry:${attempt}`, 'end:rate-limit:recovered'])
+    expect(eventsOf(sessionId)).toEqual([...hostRetries, 'start:rate-limit:retry:1', 'end:rate-limit:recovered'])
+    expect(model.requests.filter((request) => request.rule === 'gives-up').map((request) => request.status)).toEqual([429, 429, 429, 429, 429, 429, 200])
     expect(testHost.prompts.filter((id) => id === sessionId)).toHaveLength(1)
     const lastRequest = model.requests.filter((request) => request.rule === 'gives-up').at(-1)
     expect(lastRequest?.summary?.lastUserMessage).toContain(`[marker:${sessionId}] Resume your task as build.`)
-    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
     expect((await lastAssistant(sessionId))?.text).toBe('Answer after recovery.')
   })
 
@@ -167,8 +178,11 @@ describe('recovery on a real OpenCode server', () => {
     const mark = server.events.mark()
     const sessionId = await startSession('recovery e2e: overflow', '[case:overflow] answer please')
     await server.events.waitFor((event) => event.type === 'session.compacted' && event.properties.sessionID === sessionId, 60_000, { since: mark })
-    await until(() => eventsOf(sessionId).some((event) => event.startsWith('end:')), 60_000, 'the recovery to end')
-    expect(eventsOf(sessionId)).toEqual(['start:context-overflow:wait:0', 'end:context-overflow:recovered'])
+    await until(() => endsOf(sessionId) >= 1, 60_000, 'the recovery to end')
+    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
+    // Decision 063: one `host-compaction` episode (no attempt of recovery's own), ended on the
+    // busy after `session.compacted`; the finished turn opens nothing more.
+    expect(eventsOf(sessionId)).toEqual(['start:context-overflow:host-compaction:0', 'end:context-overflow:recovered'])
     expect(testHost.prompts).not.toContain(sessionId)
     expect((await lastAssistant(sessionId))?.text).toBe('Carried on after compaction.')
     // What the model saw after the compaction: OpenCode's own continuation, not the original prompt.
@@ -192,14 +206,21 @@ describe('recovery on a real OpenCode server', () => {
       ],
     })
     const sessionId = await startSession('recovery e2e: overflow resume', '[case:overflow-resume] answer please', 'recovery-e2e')
-    await until(() => eventsOf(sessionId).some((event) => event.startsWith('end:')), 60_000, 'the recovery to end')
-    expect(eventsOf(sessionId)).toEqual(['start:context-overflow:wait:0', 'start:context-overflow:retry:1', 'end:context-overflow:recovered'])
+    // OpenCode compacts (episode 1, `host-compaction`, ended on the busy after `session.compacted`)
+    // but does not carry on; recovery re-prompts with the role and plan (episode 2, its attempt 1).
+    await until(() => endsOf(sessionId) >= 2, 60_000, 'the compaction and the re-prompt to end')
+    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
+    expect(eventsOf(sessionId)).toEqual([
+      'start:context-overflow:host-compaction:0',
+      'end:context-overflow:recovered',
+      'start:context-overflow:retry:1',
+      'end:context-overflow:recovered',
+    ])
     expect(testHost.prompts.filter((id) => id === sessionId)).toHaveLength(1)
     const requests = model.requests.filter((request) => request.rule === 'overflow-resume')
     expect(requests.map((request) => request.status)).toEqual([400, 200, 200])
     // After the compaction the model got the role and plan, not OpenCode's generic continuation.
     expect(requests.at(-1)?.summary?.lastUserMessage).toContain(`[marker:${sessionId}] Resume your task as recovery-e2e.`)
-    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
     expect((await lastAssistant(sessionId))?.text).toBe('Resumed in role, following the plan.')
   })
 })
