@@ -25,6 +25,8 @@ beforeAll(async () => {
 afterAll(() => stopPluginServer({ model, server }))
 
 const context = () => ({ model, server })
+/** Terminal notices end with the mission's report path (see notifications' withReport). */
+const reportPath = (missionId: string) => `.opencode/orchestrator/missions/${missionId}/report.html`
 const workers = (count: number, from = 1) => Array.from({ length: count }, (_, index) => delegateCall('worker', `part ${from + index}`, `Work on part ${from + index}`))
 
 /** The tool parts of a session, as OpenCode recorded them: what it sends the model as tool results. */
@@ -82,7 +84,7 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
       'worker calls cut',
     )
     console.info(`[${marker}] ${requestsOf(model, `worker:${marker}`).length} worker model calls cut by the stop`)
-    await waitForToastMatching(context(), (toast) => toast.title.startsWith('Mission stopped') && toast.message === `Breadth budget reached — ${reason}`, 'the breadth stop notice')
+    await waitForToastMatching(context(), (toast) => toast.title.startsWith('Mission stopped') && toast.message === `Breadth budget reached — ${reason}\nReport: ${reportPath(record.id)}`, 'the breadth stop notice')
     expect(commander.turns).toEqual(['task'])
   })
 
@@ -100,7 +102,7 @@ describe.concurrent('runaway agents on a real OpenCode server', () => {
     await expectRefusal(marker, rootSessionId, `Refused: ${reason}. The mission has stopped.`)
     expect(record.counters.childSessions).toBe(MAX_CHILD_SESSIONS)
     expect(record.tasks).toHaveLength(MAX_CHILD_SESSIONS)
-    await waitForToastMatching(context(), (toast) => toast.title.startsWith('Mission stopped') && toast.message === `Child-session budget reached — ${reason}`, 'the child-session stop notice')
+    await waitForToastMatching(context(), (toast) => toast.title.startsWith('Mission stopped') && toast.message === `Child-session budget reached — ${reason}\nReport: ${reportPath(record.id)}`, 'the child-session stop notice')
     expect(commander.turns).toEqual(['task', 'wake'])
   })
 
