@@ -16,11 +16,12 @@ export type CommanderTurnKind = 'task' | 'wake' | 'continuation' | 'resume' | 'r
 const DELEGATION_RESULT = /^(task_\S+ · \w+ · (completed|failed|cancelled)|Interrupted: )/
 
 /**
- * True when the tool results the model is answering are all delegations that returned with their
- * tasks' results: what a wake prompt used to carry before delegations waited (docs/decisions/040).
+ * True when the tool results the model is answering include a delegation that returned with its
+ * task's result: what a wake prompt used to carry before delegations waited (docs/decisions/040).
+ * The same message may hold other calls (refused writes, reads) whose results come back beside it.
  */
 export function isDelegationReturn(request: Pick<ChatRequestSummary, 'lastRole' | 'toolResults'>): boolean {
-  return request.lastRole === 'tool' && request.toolResults.length > 0 && request.toolResults.every((result) => DELEGATION_RESULT.test(result.content))
+  return request.lastRole === 'tool' && request.toolResults.some((result) => DELEGATION_RESULT.test(result.content))
 }
 
 export function commanderTurnKind(request: Pick<ChatRequestSummary, 'lastUserMessage'>): CommanderTurnKind {
