@@ -99,7 +99,13 @@ describe.skipIf(!tmuxAvailable)('the commands in the TUI', () => {
     show('/mission', answered)
 
     scriptCommander(model, { marker: 'tui-goal', turn: () => ({ text: 'Understood, planning.' }) })
+    // /mission opened a session and shows its answer in a dialog; keys typed while the dialog is open, or before
+    // the TUI has switched to the new session, are lost (the failure: an empty new session). Close the dialog and
+    // wait for the session view, then for the typed goal in the input, before sending it.
+    tui.key('Escape')
+    await tui.waitFor((screen) => !screen.includes('No mission in this session') && screen.includes('Context'), 'the session view after /mission')
     tui.type('/task Build the slugify module tui-goal')
+    await tui.waitFor((screen) => screen.includes('/task Build the slugify module tui-goal'), 'the typed /task goal in the input')
     tui.key('Enter')
     const transcript = await tui.waitFor((screen) => screen.includes('Understood, planning.'), 'the Commander answer', 60_000)
     show('/task transcript', transcript)

@@ -1280,7 +1280,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       runtime.record.pausedReason = reason
       cancelTimer(runtime, runtime.cooldownTimer)
       runtime.cooldownTimer = undefined
-      logger.log('warn', 'mission paused', { missionId, reason })
+      logger.log('warn', 'mission paused', { missionId, reason, continuationsSent: runtime.record.counters.iterations })
       persist(runtime)
     },
 

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs'
+import { lstatSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { OpencodeServer, ScriptedModel, ScriptedResponse } from '@opencode-orchestrator/testing'
 
@@ -107,8 +107,10 @@ export function readJournals(directory: string): Array<Record<string, unknown> &
   } catch {
     return []
   }
+  // Only regular files: a test may put a directory where a journal belongs (a disk that refuses the journal), and
+  // a helper reading every journal must not throw inside a scripted model rule or the diagnostics of a failing run.
   return names
-    .filter((name) => name.endsWith('.json'))
+    .filter((name) => name.endsWith('.json') && lstatSync(join(missions, name), { throwIfNoEntry: false })?.isFile() === true)
     .map((name) => JSON.parse(readFileSync(join(missions, name), 'utf8')) as Record<string, unknown> & { id: string; state: string })
 }
 

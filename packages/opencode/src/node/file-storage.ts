@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { constants } from 'node:fs'
+import { constants, existsSync } from 'node:fs'
 import { lstat, mkdir, open, readdir, readlink, rename, unlink } from 'node:fs/promises'
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import { OrchestratorError, errorMessage } from '@opencode-orchestrator/core'
 import type { Logger, Storage } from '@opencode-orchestrator/core'
 import { errorCode, hasErrorCode } from './error-code'
@@ -29,6 +29,8 @@ export interface CreateFileStorageOptions {
 
 /** Node reports a no-follow open of a link as ELOOP (Linux, macOS) or EMLINK (FreeBSD). */
 const LINK_OPEN_CODES = ['ELOOP', 'EMLINK']
+/** Linux's per-process descriptor folder, the stand-in for `openat` (see `openForAppend`). */
+const procFdAvailable = process.platform === 'linux' && existsSync('/proc/self/fd')
 
 /**
  * {@link Storage} on the local disk. Writes are atomic (temporary file in the same
@@ -117,6 +119,55 @@ export function createFileStorage({ root, logger, boundary = root }: CreateFileS
     }
   }
 
+  /**
+   * Opens `file` for appending through folder handles taken without following links, so a folder swapped for a
+   * link between a check and the open is never followed. Node has no `openat`; on Linux `/proc/self/fd/<fd>/<name>`
+   * stands in for it (the folder handle, not its path, is resolved). Elsewhere: check, then open.
+   */
+  const openForAppend = async (path: string, file: string) => {
+    const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT
+    if (!procFdAvailable) {
+      await assertNoLinkedFolder(path, dirname(file))
+      await mkdir(dirname(file), { recursive: true })
+      return openNoFollow(path, file, flags)
+    }
+    const folderFlags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW
+    await mkdir(boundary, { recursive: true })
+    let folder = await open(boundary, constants.O_RDONLY | constants.O_DIRECTORY)
+    try {
+      let current = boundary
+      for (const step of relative(boundary, dirname(file)).split(sep).filter((segment) => segment !== '')) {
+        current = resolve(current, step)
+        const via = `/proc/self/fd/${folder.fd}/${step}`
+        let next
+        try {
+          next = await open(via, folderFlags)
+        } catch (error) {
+          if (hasErrorCode(error, ['ENOENT'])) {
+            await mkdir(via).catch((mkdirError: unknown) => {
+              if (!hasErrorCode(mkdirError, ['EEXIST'])) throw mkdirError
+            })
+            next = await open(via, folderFlags).catch(async (again: unknown) => {
+              throw hasErrorCode(again, [...LINK_OPEN_CODES, 'ENOTDIR']) ? await linkError(path, current, again) : again
+            })
+          } else if (hasErrorCode(error, [...LINK_OPEN_CODES, 'ENOTDIR'])) {
+            throw await linkError(path, current, error)
+          } else throw error
+        }
+        await folder.close()
+        folder = next
+      }
+      try {
+        return await open(`/proc/self/fd/${folder.fd}/${basename(file)}`, flags | constants.O_NOFOLLOW, 0o666)
+      } catch (error) {
+        if (hasErrorCode(error, LINK_OPEN_CODES)) throw await linkError(path, file, error)
+        throw error
+      }
+    } finally {
+      await folder.close()
+    }
+  }
+
   /** Makes a rename or file creation in `directory` durable; not every platform can. */
   const syncDirectory = async (directory: string) => {
     let handle
@@ -197,9 +248,7 @@ export function createFileStorage({ root, logger, boundary = root }: CreateFileS
       const file = locate(path, 'path')
       await queue.run([file], async () => {
         try {
-          await assertNoLinkedFolder(path, dirname(file))
-          await mkdir(dirname(file), { recursive: true })
-          const handle = await openNoFollow(path, file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT)
+          const handle = await openForAppend(path, file)
           try {
             await handle.writeFile(content, 'utf8')
           } finally {
