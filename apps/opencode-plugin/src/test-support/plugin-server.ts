@@ -14,12 +14,14 @@ export interface PluginServer {
  * Start fails unless the plugin's tools are registered (a plugin that throws at
  * init is skipped by OpenCode, silently).
  */
-export async function startPluginServer(options: { pluginOptions?: Record<string, unknown>; expectTools?: string[] } = {}): Promise<PluginServer> {
+export async function startPluginServer(
+  options: { pluginOptions?: Record<string, unknown>; expectTools?: string[]; /** Extra OpenCode config (e.g. `compaction`), merged over the harness's. */ config?: Record<string, unknown> } = {},
+): Promise<PluginServer> {
   const model = await startScriptedModel()
   try {
     const server = await startOpencodeServer({
       modelBaseURL: model.baseURL,
-      config: { plugin: [options.pluginOptions ? [PLUGIN_URL, options.pluginOptions] : PLUGIN_URL] },
+      config: { ...options.config, plugin: [options.pluginOptions ? [PLUGIN_URL, options.pluginOptions] : PLUGIN_URL] },
       expectTools: options.expectTools ?? ['orchestrator_delegate', 'orchestrator_todo_write'],
     })
     return { model, server }
