@@ -107,11 +107,114 @@ describe('recovery paths through the production adapter', () => {
     expect(worker.result).toBe('Implemented t1 after our compaction.')
     expect(requestsOf(model, `worker:${marker}`).map((request) => request.status)).toEqual([400, 200])
     expect(requestsOf(model, `compaction:${marker}`)).toHaveLength(1)
-    expect(log).toEqual(['recovery-start:context-overflow:compact', 'recovery-end:context-overflow:recovered'])
+    // Recovery first waits for OpenCode's compaction; with compaction off OpenCode only goes idle, so recovery compacts.
+    expect(log).toEqual(['recovery-start:context-overflow:host-compaction', 'recovery-start:context-overflow:compact', 'recovery-end:context-overflow:recovered'])
     expect(notices).toContain('Context window full — compacting the session (attempt 1/3)')
     // The resumed turn got the plugin's resume prompt (role and task), not OpenCode's generic continuation.
     const resumed = requestsOf(model, `worker:${marker}`)[1]!
-    console.info(`[${marker}] resume prompt ${JSON.stringify(resumed.summary!.lastUserMessage.slice(0, 300))}`)
-    expect(resumed.summary!.lastUserMessage).toContain(record.id)
+    expect(resumed.summary!.lastUserMessage).toContain('[orchestrator] Recovery: your previous turn failed (context-overflow')
+    expect(resumed.summary!.lastUserMessage).toContain('Carry on as the worker from where you stopped')
+    expect(resumed.summary!.lastUserMessage).toContain(`Implement t1 [${marker}:worker]`)
+  })
+
+  it('OpenCode gives up on 429s: the breaker opens for the provider, recovery waits it out and re-prompts the Worker; the mission seals', async () => {
+    const marker = 'paths-gives-up'
+    scriptMission(marker)
+    model.addRule({
+      name: `worker:${marker}`,
+      match: { system: 'You are a Worker', marker },
+      respond: [rateLimited, rateLimited, rateLimited, rateLimited, rateLimited, rateLimited, { text: 'Implemented t1 after the re-prompt.' }],
+    })
+    const { record, worker, notices, log } = await runMission(marker)
+    expect(record.state).toBe('sealed')
+    expect(worker.result).toBe('Implemented t1 after the re-prompt.')
+    expect(requestsOf(model, `worker:${marker}`).map((request) => request.status)).toEqual([429, 429, 429, 429, 429, 429, 200])
+    const resumed = requestsOf(model, `worker:${marker}`)[6]!
+    expect(resumed.summary!.lastUserMessage).toContain('[orchestrator] Recovery: your previous turn failed (rate-limit')
+    expect(resumed.summary!.lastUserMessage).toContain(`Implement t1 [${marker}:worker]`)
+    // Five OpenCode retries (each an episode ended by the busy after it), then recovery's own re-prompt, which
+    // waits while the breaker — opened by the 5 retries and the final error — cools down, and then succeeds.
+    const hostRetry = ['recovery-start:rate-limit:host-retry', 'recovery-end:rate-limit:recovered']
+    expect(log).toEqual([...hostRetry, ...hostRetry, ...hostRetry, ...hostRetry, ...hostRetry, 'recovery-start:rate-limit:retry', 'recovery-start:rate-limit:wait', 'recovery-end:rate-limit:recovered'])
+    expect(notices.slice(0, 5)).toEqual([1, 2, 3, 4, 5].map((attempt) => `Rate limited by fake — OpenCode retries now (OpenCode retry ${attempt})`))
+    expect(notices[5]).toMatch(/^Rate limited by fake — retrying in 0\.\d s \(attempt 1\/3\)$/)
+    expect(notices[6]).toMatch(/^Rate limited by fake — waiting for the provider, retrying in [\d.]+ s \(attempt 1\/3\)$/)
+    // The re-prompt waited out the breaker's cool-down after the last failure.
+    const lastFailure = requestsOf(model, `worker:${marker}`)[5]!
+    expect(resumed.receivedAt - lastFailure.endedAt!).toBeGreaterThanOrEqual(BREAKER_COOLDOWN_MS - 100)
+  })
+
+  it('overloaded (503) and a server error (500): OpenCode retries, the plugin says so; the mission seals', async () => {
+    const marker = 'paths-5xx'
+    scriptMission(marker)
+    model.addRule({
+      name: `worker:${marker}`,
+      match: { system: 'You are a Worker', marker },
+      respond: [
+        { error: { status: 503, body: { error: { message: 'The server is overloaded', type: 'server_error' } }, headers: { 'retry-after-ms': '20' } } },
+        { error: { status: 500, body: { error: { message: 'Internal server error', type: 'server_error' } }, headers: { 'retry-after-ms': '20' } } },
+        { text: 'Implemented t1 after two server errors.' },
+      ],
+    })
+    const { record, worker, notices, log } = await runMission(marker)
+    expect(record.state).toBe('sealed')
+    expect(worker.result).toBe('Implemented t1 after two server errors.')
+    expect(requestsOf(model, `worker:${marker}`).map((request) => request.status)).toEqual([503, 500, 200])
+    expect(log).toEqual(['recovery-start:overloaded:host-retry', 'recovery-end:overloaded:recovered', 'recovery-start:server:host-retry', 'recovery-end:server:recovered'])
+    expect(notices).toEqual(['fake overloaded — OpenCode retries now (OpenCode retry 1)', 'Server error from fake — OpenCode retries now (OpenCode retry 2)'])
+  })
+
+  it('an answer cut at the output limit: the plugin asks the Worker to continue; the mission seals with the full answer', async () => {
+    const marker = 'paths-length'
+    scriptMission(marker)
+    model.addRule({
+      name: `worker:${marker}`,
+      match: { system: 'You are a Worker', marker },
+      respond: [{ text: 'Implemented the first half of t1 and', finishReason: 'length' }, { text: 'Implemented t1 in two answers.' }],
+    })
+    const { record, worker, notices, log } = await runMission(marker)
+    expect(record.state).toBe('sealed')
+    // The task's result is the answer after the re-prompt, not the cut one.
+    expect(worker.result).toBe('Implemented t1 in two answers.')
+    expect(requestsOf(model, `worker:${marker}`)).toHaveLength(2)
+    expect(requestsOf(model, `worker:${marker}`)[1]!.summary!.lastUserMessage).toContain('[orchestrator] Recovery: your previous turn failed (output-length')
+    expect(log).toEqual(['recovery-start:output-length:retry', 'recovery-end:output-length:recovered'])
+    expect(notices).toEqual(['Answer hit the output limit — retrying now (attempt 1/3)'])
+  })
+
+  it('every answer cut at the output limit: after 3 attempts recovery gives up and says so', async () => {
+    const marker = 'paths-cap'
+    scriptMission(marker)
+    model.addRule({ name: `worker:${marker}`, match: { system: 'You are a Worker', marker }, respond: { text: 'Still not done and', finishReason: 'length' } })
+    const { worker, notices, log } = await runMission(marker)
+    expect(requestsOf(model, `worker:${marker}`)).toHaveLength(4)
+    const retry = 'recovery-start:output-length:retry'
+    expect(log).toEqual([retry, retry, retry, 'recovery-end:output-length:gave-up'])
+    expect(notices).toEqual([
+      'Answer hit the output limit — retrying now (attempt 1/3)',
+      'Answer hit the output limit — retrying now (attempt 2/3)',
+      'Answer hit the output limit — retrying now (attempt 3/3)',
+      'Recovery gave up — answer hit the output limit: output-length: 3 recovery attempts used (limit 3).',
+    ])
+    // The Worker's task fails with the reason (not "completed" with a cut answer); the Commander decides what next.
+    expect(worker.status).toBe('failed')
+    expect(worker.error?.code).toBe('recovery-gave-up')
+  })
+
+  it('an error nobody recognises (400): not retried, the Worker fails, the Commander goes on', async () => {
+    const marker = 'paths-unknown'
+    scriptMission(marker)
+    model.addRule({
+      name: `worker:${marker}`,
+      match: { system: 'You are a Worker', marker },
+      respond: [{ error: { status: 400, body: { error: { message: 'Unsupported parameter: frobnicate', type: 'invalid_request_error' } } } }, { text: 'Implemented t1.' }],
+    })
+    const { worker, notices, log } = await runMission(marker)
+    // Not retried (OpenCode did not say it is retryable): one request, a lone "skipped", the task failed with the reason.
+    expect(requestsOf(model, `worker:${marker}`).map((request) => request.status)).toEqual([400])
+    expect(log).toEqual(['recovery-end:unknown:skipped'])
+    expect(notices).toEqual([])
+    expect(worker.status).toBe('failed')
+    expect(worker.error).toEqual({ code: 'APIError', message: 'APIError: Unsupported parameter: frobnicate' })
   })
 })
