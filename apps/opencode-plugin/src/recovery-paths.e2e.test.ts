@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OpencodeServer, ScriptedModel, ScriptedResponse } from '@opencode-orchestrator/testing'
 import { startPluginServer, stopPluginServer } from './test-support/plugin-server'
-import { delegateCall, requestsOf, scriptCommander, scriptPlanner, scriptReviewer, startTask, toasts, waitForFinalJournal } from './test-support/lifecycle-team'
+import { delegateCall, journalOf, requestsOf, scriptCommander, scriptPlanner, scriptReviewer, startTask, toasts, until, waitForFinalJournal } from './test-support/lifecycle-team'
 
 /*
  * The recovery paths mission-recovery.e2e.test.ts does not drive, through the production
@@ -216,5 +216,28 @@ describe('recovery paths through the production adapter', () => {
     expect(notices).toEqual([])
     expect(worker.status).toBe('failed')
     expect(worker.error).toEqual({ code: 'APIError', message: 'APIError: Unsupported parameter: frobnicate' })
+  })
+
+  it('a Worker aborted mid-answer (Esc in its session): never retried, its task is cancelled, nothing re-prompts it', async () => {
+    const marker = 'paths-aborted'
+    scriptMission(marker)
+    model.addRule({ name: `worker:${marker}`, match: { system: 'You are a Worker', marker }, respond: { hang: true } })
+    const since = toasts(server).length
+    const rootSessionId = await startTask(server, `${marker}: build the thing`)
+    const workerOf = () => journalOf(server.directory, rootSessionId)?.tasks.find((task) => task.agent === 'worker')
+    await until(context(), () => requestsOf(model, `worker:${marker}`).length === 1 && workerOf()?.sessionId !== undefined, 30_000, 'the Worker is answering')
+    const workerSessionId = workerOf()!.sessionId!
+    await server.client.session.abort({ sessionID: workerSessionId })
+    await until(context(), () => workerOf()?.status !== 'running', 30_000, 'the Worker task ended')
+    const record = journalOf(server.directory, rootSessionId)!
+    const worker = record.tasks.find((task) => task.agent === 'worker')!
+    expect(worker.status).toBe('cancelled')
+    await until(context(), () => episodes(record.id, workerSessionId).length > 0, 10_000, 'the recovery decision')
+    expect(episodes(record.id, workerSessionId)).toEqual(['recovery-end:aborted:skipped'])
+    expect(recoveryToasts(since).filter((message) => message.startsWith('Model call aborted'))).toEqual([])
+    // Nothing talks to the aborted Worker again.
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    expect(requestsOf(model, `worker:${marker}`)).toHaveLength(1)
+    await server.client.session.abort({ sessionID: rootSessionId })
   })
 })
