@@ -117,6 +117,27 @@ describe('recovery paths through the production adapter', () => {
     expect(resumed.summary!.lastUserMessage).toContain(`Implement t1 [${marker}:worker]`)
   })
 
+  it('a broken tool history (400 about tool_use without tool_result): the plugin compacts the Worker and resumes it; the mission seals', async () => {
+    const marker = 'paths-tool-history'
+    scriptMission(marker)
+    const broken: ScriptedResponse = {
+      error: {
+        status: 400,
+        body: { type: 'error', error: { type: 'invalid_request_error', message: 'messages.3: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_01. Each `tool_use` block must have a corresponding `tool_result` block in the next message.' } },
+      },
+    }
+    model.addRule({ name: `worker:${marker}`, match: { system: 'You are a Worker', marker }, respond: [broken, { text: 'Implemented t1 on a rewritten history.' }] })
+    model.addRule({ name: `compaction:${marker}`, match: { system: 'context summarization agent', marker }, respond: { text: `## Objective\n- Implement t1 (${marker}).` } })
+    const { record, worker, notices, log } = await runMission(marker)
+    expect(record.state).toBe('sealed')
+    expect(worker.result).toBe('Implemented t1 on a rewritten history.')
+    expect(requestsOf(model, `worker:${marker}`).map((request) => request.status)).toEqual([400, 200])
+    expect(requestsOf(model, `compaction:${marker}`)).toHaveLength(1)
+    expect(log).toEqual(['recovery-start:tool-history:compact', 'recovery-end:tool-history:recovered'])
+    expect(notices).toEqual(['Broken tool history — compacting the session (attempt 1/3)'])
+    expect(requestsOf(model, `worker:${marker}`)[1]!.summary!.lastUserMessage).toContain('[orchestrator] Recovery: your previous turn failed (tool-history')
+  })
+
   it('OpenCode gives up on 429s: the breaker opens for the provider, recovery waits it out and re-prompts the Worker; the mission seals', async () => {
     const marker = 'paths-gives-up'
     scriptMission(marker)
