@@ -107,11 +107,9 @@ describe('recovery paths through the production adapter', () => {
     expect(worker.result).toBe('Implemented t1 after our compaction.')
     expect(requestsOf(model, `worker:${marker}`).map((request) => request.status)).toEqual([400, 200])
     expect(requestsOf(model, `compaction:${marker}`)).toHaveLength(1)
-    // Recovery first waits for OpenCode's compaction; with compaction off OpenCode only goes idle, so recovery compacts.
-    // Known gap: the first notice still says "OpenCode is compacting the session" (the coordinator is not told
-    // that compaction.auto is false); the assertions below check only what is true.
-    expect(log).toEqual(['recovery-start:context-overflow:host-compaction', 'recovery-start:context-overflow:compact', 'recovery-end:context-overflow:recovered'])
-    expect(notices).toContain('Context window full — compacting the session (attempt 1/3)')
+    // The plugin read compaction.auto = false: it does not claim OpenCode compacts, it compacts at the idle.
+    expect(log).toEqual(['recovery-start:context-overflow:compact', 'recovery-end:context-overflow:recovered'])
+    expect(notices).toEqual(['Context window full — compacting the session (attempt 1/3)'])
     // The resumed turn got the plugin's resume prompt (role and task), not OpenCode's generic continuation.
     const resumed = requestsOf(model, `worker:${marker}`)[1]!
     expect(resumed.summary!.lastUserMessage).toContain('[orchestrator] Recovery: your previous turn failed (context-overflow')

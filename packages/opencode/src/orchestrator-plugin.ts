@@ -256,8 +256,11 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       await addSessionNote({ client: input.client, directory: input.directory, sessionId, text, ...(agent ? { agent } : {}) })
     }
 
+    /** OpenCode's `compaction.auto`, read in the config hook: with it off, recovery compacts by itself. */
+    let hostCompacts = true
     const recovery = createRecoveryCoordinator({
       host,
+      hostCompacts: () => hostCompacts,
       bus,
       clock,
       logger,
@@ -410,6 +413,9 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
 
     return {
       config: async (opencodeConfig) => {
+        // OpenCode 1.18.33 reads `compaction.auto`; the SDK's Config type does not list it.
+        const compaction: unknown = Reflect.get(opencodeConfig, 'compaction')
+        hostCompacts = !(typeof compaction === 'object' && compaction !== null && Reflect.get(compaction, 'auto') === false)
         const result = applyAgentsToOpencodeConfig(opencodeConfig, definitions, {
           protectedFolder: missionFolderPermission({ directory: input.directory, worktree: input.worktree, missionDirectory: config.missionDirectory }),
         })
