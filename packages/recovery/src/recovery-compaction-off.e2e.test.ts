@@ -40,6 +40,8 @@ beforeAll(async () => {
     policy: createRecoveryPolicy({ random: Math.random }),
     breaker: createCircuitBreaker({ clock: systemClock, failureThreshold: 5, cooldownMs: 60_000 }),
     logger: createLogger(() => undefined),
+    // What the adapter passes when OpenCode's compaction.auto is false.
+    hostCompacts: () => false,
     isManaged: (sessionId) =>
       sessionId === managedSession
         ? { missionId: 'mission_e2e', role: 'build', resumePrompt: () => `[marker:resume] Resume your task as build.` }
@@ -77,7 +79,7 @@ it('compaction off: recovery compacts the session itself, then resumes it with i
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   console.info(`[recovery e2e] overflow → own compaction → resumed in ${Date.now() - started} ms`)
-  expect(events).toEqual(['start:context-overflow:wait:0', 'start:context-overflow:compact:1', 'end:context-overflow:recovered'])
+  expect(events).toEqual(['start:context-overflow:compact:1', 'end:context-overflow:recovered'])
   const requests = model.requests.filter((request) => request.rule === 'overflow')
   expect(requests.map((request) => request.status)).toEqual([400, 200, 200])
   expect(requests.at(-1)?.summary?.lastUserMessage).toContain('[marker:resume] Resume your task as build.')
