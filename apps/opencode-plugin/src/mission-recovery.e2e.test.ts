@@ -125,6 +125,38 @@ describe.concurrent('recovery inside a mission on a real OpenCode server', () =>
     expect(log[1]!.at).toBeLessThan(resumed.endedAt!)
   })
 
+  it("context overflow whose compaction overflows too: recovery gives up, the Worker's task fails with the reason, the user is told", async () => {
+    const marker = 'rec-twice-overflow'
+    scriptMission(marker)
+    model.addRule({ name: `worker:${marker}`, match: { system: 'You are a Worker', marker }, respond: { error: { status: 400, body: OVERFLOW_BODY } } })
+    // OpenCode's own compaction request is too large as well.
+    model.addRule({ name: `compaction:${marker}`, match: { system: 'context summarization agent', marker }, respond: { error: { status: 400, body: OVERFLOW_BODY } } })
+    const since = toasts(server).length
+    const rootSessionId = await startTask(server, `${marker}: build the thing`)
+    const worker = await (async () => {
+      await until(context(), () => ['failed', 'completed', 'cancelled'].includes(journalOf(server.directory, rootSessionId)?.tasks.find((task) => task.agent === 'worker')?.status ?? ''), 30_000, 'the Worker task ended')
+      return journalOf(server.directory, rootSessionId)!.tasks.find((task) => task.agent === 'worker')!
+    })()
+    const reason = 'Context overflow: OpenCode could not compact the session (still too large for the model). Split the work into smaller tasks or use a model with a larger context.'
+    expect(worker.status).toBe('failed')
+    // The task carries OpenCode's own words for the second overflow; the give-up notice says what to do.
+    expect(worker.error).toEqual({ code: 'ContextOverflowError', message: 'ContextOverflowError: Session too large to compact - context exceeds model limit even after stripping media' })
+    expect(requestsOf(model, `worker:${marker}`).map((request) => request.status)).toEqual([400])
+    expect(requestsOf(model, `compaction:${marker}`).map((request) => request.status)).toEqual([400])
+    const missionId = journalOf(server.directory, rootSessionId)!.id
+    expect(recoveryLog(missionId).filter((entry) => entry.type.startsWith('recovery')).map((entry) => `${entry.type}:${entry.kind}:${entry.action ?? entry.outcome}`)).toEqual([
+      'recovery-start:context-overflow:host-compaction',
+      'recovery-end:context-overflow:gave-up',
+    ])
+    // The toast is cut at the toast limit (the advice's tail is in the report and the log).
+    const giveUpNotice = () => toasts(server).slice(since).find((toast) => toast.message.startsWith('Recovery gave up — context window full: Context overflow: OpenCode could not compact the session'))
+    await until(context(), () => giveUpNotice() !== undefined, 10_000, 'the give-up notice')
+    const notice = giveUpNotice()!
+    expect(notice.variant).toBe('error')
+    expect(`Recovery gave up — context window full: ${reason}`.startsWith(notice.message.replace(/…$/, ''))).toBe(true)
+    await server.client.session.abort({ sessionID: rootSessionId })
+  })
+
   it('a Worker rate limited twice: OpenCode retries (honouring retry-after-ms), the mission seals', async () => {
     const marker = 'rec-429'
     scriptMission(marker)

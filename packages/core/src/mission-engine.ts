@@ -295,6 +295,8 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   const missionBySession = new Map<string, string>()
   const tracks = new Map<string, SessionTrack>()
   const recovering = new Map<string, string>()
+  /** Recovery gave up while the session was still busy: the idle that follows fails the task with this reason. */
+  const gaveUp = new Map<string, string>()
   const waiters = new Set<{ taskIds: readonly string[]; resolve: (tasks: Task[]) => void }>()
   const unsubscribers: Array<() => void> = []
   /**
@@ -582,6 +584,14 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         }
         return endTask(runtime, task, 'failed', { error: { code: last.error.name, message: hostErrorText(last.error) } })
       }
+      // Recovery holds the session (it asks a cut answer to go on, or its own compaction's summary just
+      // ended): that turn is not the task's result; the recovery's end or the next idle settles it.
+      if (recovering.has(sessionId)) return
+      const gaveUpReason = gaveUp.get(sessionId)
+      if (gaveUpReason !== undefined) {
+        gaveUp.delete(sessionId)
+        return endTask(runtime, task, 'failed', { error: { code: 'recovery-gave-up', message: gaveUpReason } })
+      }
       if (isTurnFinished(last)) return endTask(runtime, task, 'completed', { result: last.text })
       // Idle without a finished turn: a transient idle between steps, or (after a restart) an interrupted turn.
       if (options.adopting) promptSession(runtime, sessionId, prompts.resume({ mission: snapshot(runtime), sessionId, agent: task.agent, task }), task.agent)
@@ -828,6 +838,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
         missionBySession.delete(session.sessionId)
         tracks.delete(session.sessionId)
         recovering.delete(session.sessionId)
+        gaveUp.delete(session.sessionId)
       }
       missionBySession.delete(runtime.record.rootSessionId)
       tracks.delete(runtime.record.rootSessionId)
@@ -988,15 +999,22 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   const onRecoveryEnd = ({ sessionId, outcome, reason }: OrchestratorEvents['recovery-end']) => {
     recovering.delete(sessionId)
     const runtime = runtimeForSession(sessionId)
-    if (!runtime || isMissionFinal(runtime.record.state) || outcome !== 'gave-up') return
+    if (!runtime || isMissionFinal(runtime.record.state)) return
     const entry = tracks.get(sessionId)
+    if (outcome !== 'gave-up') {
+      // An idle seen while recovery held the session was not settled: settle it now unless work goes on.
+      if (sessionId !== runtime.record.rootSessionId && entry && !entry.busy && !entry.promptInFlight) checkChild(runtime, sessionId)
+      return
+    }
     if (sessionId === runtime.record.rootSessionId) {
       finish(runtime, 'failed', `recovery gave up on the root session: ${reason}`)
       return
     }
     const role = sessionOf(runtime, sessionId)
     const task = role?.taskId ? taskOf(runtime, role.taskId) : undefined
-    if (task && !isTaskFinal(task) && !entry?.busy) endTask(runtime, task, 'failed', { error: { code: 'recovery-gave-up', message: reason } })
+    if (!task || isTaskFinal(task)) return
+    if (entry?.busy) gaveUp.set(sessionId, reason)
+    else endTask(runtime, task, 'failed', { error: { code: 'recovery-gave-up', message: reason } })
   }
 
   // ------------------------------------------------------------ adoption

@@ -295,8 +295,11 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       onError: (error, missionId) => logger.log('error', 'could not write the end of the mission into its session', { missionId, error: errorMessage(error) }),
     })
 
+    /** OpenCode's `compaction.auto`, read in the config hook: with it off, recovery compacts by itself. */
+    let hostCompacts = true
     const recovery = createRecoveryCoordinator({
       host,
+      hostCompacts: () => hostCompacts,
       bus,
       clock,
       logger,
@@ -455,6 +458,9 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
 
     return {
       config: async (opencodeConfig) => {
+        // OpenCode 1.18.33 reads `compaction.auto`; the SDK's Config type does not list it.
+        const compaction: unknown = Reflect.get(opencodeConfig, 'compaction')
+        hostCompacts = !(typeof compaction === 'object' && compaction !== null && Reflect.get(compaction, 'auto') === false)
         const result = applyAgentsToOpencodeConfig(opencodeConfig, definitions, {
           protectedFolder: missionFolderPermission({ directory: input.directory, worktree: input.worktree, missionDirectory: config.missionDirectory }),
         })

@@ -40,6 +40,8 @@ beforeAll(async () => {
     policy: createRecoveryPolicy({ random: Math.random }),
     breaker: createCircuitBreaker({ clock: systemClock, failureThreshold: 5, cooldownMs: 60_000 }),
     logger: createLogger(() => undefined),
+    // What the adapter passes when OpenCode's compaction.auto is false.
+    hostCompacts: () => false,
     isManaged: (sessionId) =>
       sessionId === managedSession
         ? { missionId: 'mission_e2e', role: 'build', resumePrompt: () => `[marker:resume] Resume your task as build.` }
@@ -77,10 +79,7 @@ it('compaction off: recovery compacts the session itself, then resumes it with i
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   console.info(`[recovery e2e] overflow → own compaction → resumed in ${Date.now() - started} ms`)
-  // Decision 063: the overflow opens a `host-compaction` episode (no attempt); OpenCode does not
-  // compact here, so recovery compacts itself (its own attempt 1) in the same episode, which ends
-  // once the resumed turn finished.
-  expect(events).toEqual(['start:context-overflow:host-compaction:0', 'start:context-overflow:compact:1', 'end:context-overflow:recovered'])
+  expect(events).toEqual(['start:context-overflow:compact:1', 'end:context-overflow:recovered'])
   const requests = model.requests.filter((request) => request.rule === 'overflow')
   expect(requests.map((request) => request.status)).toEqual([400, 200, 200])
   expect(requests.at(-1)?.summary?.lastUserMessage).toContain('[marker:resume] Resume your task as build.')

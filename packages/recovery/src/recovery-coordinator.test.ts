@@ -33,7 +33,7 @@ const rateLimit = (headers: Record<string, string> = {}): HostError => ({
   data: { message: 'Too Many Requests', statusCode: 429, isRetryable: true, responseHeaders: headers },
 })
 
-function setup(options: { config?: Partial<RecoveryConfig>; managed?: Partial<ManagedSession>; threshold?: number } = {}) {
+function setup(options: { config?: Partial<RecoveryConfig>; managed?: Partial<ManagedSession>; threshold?: number; hostCompacts?: boolean } = {}) {
   const fake = createFakeHost()
   const bus = createEventBus<OrchestratorEvents>({
     onListenerError: (error) => {
@@ -66,6 +66,7 @@ function setup(options: { config?: Partial<RecoveryConfig>; managed?: Partial<Ma
     breaker,
     logger,
     isManaged: (sessionId) => managed.get(sessionId),
+    ...(options.hostCompacts === undefined ? {} : { hostCompacts: () => options.hostCompacts === true }),
     onFatal: (missionId, message, cause) => {
       fatal.push({ missionId, message })
       fatalCauses.push(cause)
@@ -374,6 +375,19 @@ describe('createRecoveryCoordinator', () => {
       expect(test.summaries).toEqual(['ses_1'])
       expect(test.prompts).toHaveLength(1)
       expect(summary(test.events)).toEqual(['start:context-overflow:host-compaction:0', 'start:context-overflow:compact:1'])
+    })
+
+    it("told the host does not compact (compaction.auto false): never announces the host's compaction", async () => {
+      const test = setup({ hostCompacts: false })
+      const s = test.session()
+      s.status({ type: 'busy' })
+      s.error(overflow)
+      expect(summary(test.events)).toEqual([])
+      s.status({ type: 'idle' })
+      await vi.runAllTimersAsync()
+      expect(test.summaries).toEqual(['ses_1'])
+      expect(test.prompts).toHaveLength(1)
+      expect(summary(test.events)).toEqual(['start:context-overflow:compact:1'])
     })
 
     it('late events of its own compaction (summary message, idle) do not count as the resumed work', async () => {

@@ -54,6 +54,11 @@ export interface CreateRecoveryCoordinatorOptions {
   /** Returns the mission role of a session, or `undefined` for sessions outside a mission (never touched). */
   isManaged: (sessionId: string) => ManagedSession | undefined
   /**
+   * Whether the host compacts an overflowing session by itself (OpenCode's `compaction.auto`, default
+   * true). When false, recovery does not announce the host's compaction: it compacts at the idle.
+   */
+  hostCompacts?: () => boolean
+  /**
    * Called once when a mission must stop (auth errors); `userMessage` says what the user has to fix,
    * `cause` names the session whose error it was (so its task can be marked failed and its parent told).
    */
@@ -402,6 +407,11 @@ export function createRecoveryCoordinator(options: CreateRecoveryCoordinatorOpti
 
   const awaitCompaction = (state: SessionState, managed: ManagedSession, classification: Classification) => {
     state.overflow = { phase: 'awaiting-compaction', classification, waitedMs: 0 }
+    if (options.hostCompacts?.() === false) {
+      // The host only reports the overflow and goes idle; the idle (or the timer) starts our compaction.
+      armCompactionTimer(state)
+      return
+    }
     // No delay and no attempt: recovery only watches here; OpenCode compacts (typically within
     // milliseconds) and carries on by itself, or goes idle when it will not.
     start(state, managed, classification, {

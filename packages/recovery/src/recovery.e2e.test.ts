@@ -105,16 +105,9 @@ describe('recovery on a real OpenCode server', () => {
       ],
     })
     const sessionId = await startSession('recovery e2e: 429 twice', '[case:429-twice] answer please')
-    await until(() => endsOf(sessionId) >= 2, 60_000, 'both OpenCode retries to end')
-    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
-    // Decision 063: each OpenCode retry is one episode, opened on `retry` (OpenCode's retry count)
-    // and ended on the `busy` that follows; nothing more once the answer came.
-    expect(eventsOf(sessionId)).toEqual([
-      'start:rate-limit:host-retry:1',
-      'end:rate-limit:recovered',
-      'start:rate-limit:host-retry:2',
-      'end:rate-limit:recovered',
-    ])
+    await until(() => eventsOf(sessionId).filter((event) => event.startsWith('end:')).length >= 2, 60_000, 'both retries to end')
+    // Each OpenCode retry is one episode, ended by the busy that follows it.
+    expect(eventsOf(sessionId)).toEqual(['start:rate-limit:host-retry:1', 'end:rate-limit:recovered', 'start:rate-limit:host-retry:2', 'end:rate-limit:recovered'])
     expect(model.requests.filter((request) => request.rule === 'rate-limited').map((request) => request.status)).toEqual([429, 429, 200])
     // OpenCode handled it: recovery never re-prompted.
     expect(testHost.prompts).not.toContain(sessionId)
@@ -129,12 +122,10 @@ describe('recovery on a real OpenCode server', () => {
       respond: [tooMany, tooMany, tooMany, tooMany, tooMany, tooMany, { text: 'Answer after recovery.' }],
     })
     const sessionId = await startSession('recovery e2e: gives up', '[case:gives-up] answer please')
-    // Five OpenCode retries (one episode each), then recovery's own re-prompt (one more episode).
-    await until(() => endsOf(sessionId) >= 6, 60_000, 'the five OpenCode retries and the re-prompt to end')
-    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
+    await until(() => eventsOf(sessionId).join(' ').includes('start:rate-limit:retry:1 end:'), 60_000, 'the re-prompt to end')
+    const events = eventsOf(sessionId)
     const hostRetries = [1, 2, 3, 4, 5].flatMap((attempt) => [`start:rate-limit:host-retry:${attempt}`, 'end:rate-limit:recovered'])
-    expect(eventsOf(sessionId)).toEqual([...hostRetries, 'start:rate-limit:retry:1', 'end:rate-limit:recovered'])
-    expect(model.requests.filter((request) => request.rule === 'gives-up').map((request) => request.status)).toEqual([429, 429, 429, 429, 429, 429, 200])
+    expect(events).toEqual([...hostRetries, 'start:rate-limit:retry:1', 'end:rate-limit:recovered'])
     expect(testHost.prompts.filter((id) => id === sessionId)).toHaveLength(1)
     const lastRequest = model.requests.filter((request) => request.rule === 'gives-up').at(-1)
     expect(lastRequest?.summary?.lastUserMessage).toContain(`[marker:${sessionId}] Resume your task as build.`)
@@ -178,10 +169,7 @@ describe('recovery on a real OpenCode server', () => {
     const mark = server.events.mark()
     const sessionId = await startSession('recovery e2e: overflow', '[case:overflow] answer please')
     await server.events.waitFor((event) => event.type === 'session.compacted' && event.properties.sessionID === sessionId, 60_000, { since: mark })
-    await until(() => endsOf(sessionId) >= 1, 60_000, 'the recovery to end')
-    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
-    // Decision 063: one `host-compaction` episode (no attempt of recovery's own), ended on the
-    // busy after `session.compacted`; the finished turn opens nothing more.
+    await until(() => eventsOf(sessionId).some((event) => event.startsWith('end:')), 60_000, 'the recovery to end')
     expect(eventsOf(sessionId)).toEqual(['start:context-overflow:host-compaction:0', 'end:context-overflow:recovered'])
     expect(testHost.prompts).not.toContain(sessionId)
     expect((await lastAssistant(sessionId))?.text).toBe('Carried on after compaction.')
@@ -206,10 +194,10 @@ describe('recovery on a real OpenCode server', () => {
       ],
     })
     const sessionId = await startSession('recovery e2e: overflow resume', '[case:overflow-resume] answer please', 'recovery-e2e')
-    // OpenCode compacts (episode 1, `host-compaction`, ended on the busy after `session.compacted`)
-    // but does not carry on; recovery re-prompts with the role and plan (episode 2, its attempt 1).
-    await until(() => endsOf(sessionId) >= 2, 60_000, 'the compaction and the re-prompt to end')
-    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
+    await until(() => eventsOf(sessionId).join(' ').includes('start:context-overflow:retry:1 end:'), 60_000, 'the resume to end')
+    // The host-compaction episode ends when the session is busy again — here that busy is the compaction
+    // turn itself (no auto-continue), so it reads "recovered" before the work resumed; the resume is a
+    // second episode. (The plugin leaves OpenCode's continuation on, where the busy is the resumed work.)
     expect(eventsOf(sessionId)).toEqual([
       'start:context-overflow:host-compaction:0',
       'end:context-overflow:recovered',

@@ -15,13 +15,13 @@ export interface PluginServer {
  * init is skipped by OpenCode, silently).
  */
 export async function startPluginServer(
-  options: { pluginOptions?: Record<string, unknown>; expectTools?: string[]; config?: Record<string, unknown>; env?: Record<string, string> } = {},
+  options: { pluginOptions?: Record<string, unknown>; expectTools?: string[]; env?: Record<string, string>; /** Extra OpenCode config (e.g. `compaction`, a second provider at the model's URL), merged over the harness's. */ config?: Record<string, unknown> | ((model: ScriptedModel) => Record<string, unknown>) } = {},
 ): Promise<PluginServer> {
   const model = await startScriptedModel()
   try {
     const server = await startOpencodeServer({
       modelBaseURL: model.baseURL,
-      config: { ...options.config, plugin: [options.pluginOptions ? [PLUGIN_URL, options.pluginOptions] : PLUGIN_URL] },
+      config: { ...(typeof options.config === 'function' ? options.config(model) : options.config), plugin: [options.pluginOptions ? [PLUGIN_URL, options.pluginOptions] : PLUGIN_URL] },
       ...(options.env ? { env: options.env } : {}),
       expectTools: options.expectTools ?? ['orchestrator_delegate', 'orchestrator_todo_write'],
     })
