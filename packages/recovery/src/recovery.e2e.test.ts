@@ -77,9 +77,6 @@ async function startSession(title: string, prompt: string, agent = 'build') {
 
 const eventsOf = (sessionId: string) => recoveryEvents.filter((event) => event.sessionId === sessionId).map((event) => `${event.name}:${event.kind}:${event.detail}`)
 
-/** How many episodes of the session ended. */
-const endsOf = (sessionId: string) => eventsOf(sessionId).filter((event) => event.startsWith('end:')).length
-
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
@@ -111,6 +108,7 @@ describe('recovery on a real OpenCode server', () => {
     expect(model.requests.filter((request) => request.rule === 'rate-limited').map((request) => request.status)).toEqual([429, 429, 200])
     // OpenCode handled it: recovery never re-prompted.
     expect(testHost.prompts).not.toContain(sessionId)
+    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
     expect((await lastAssistant(sessionId))?.text).toBe('Answer after two rate limits.')
   })
 
@@ -129,6 +127,7 @@ describe('recovery on a real OpenCode server', () => {
     expect(testHost.prompts.filter((id) => id === sessionId)).toHaveLength(1)
     const lastRequest = model.requests.filter((request) => request.rule === 'gives-up').at(-1)
     expect(lastRequest?.summary?.lastUserMessage).toContain(`[marker:${sessionId}] Resume your task as build.`)
+    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
     expect((await lastAssistant(sessionId))?.text).toBe('Answer after recovery.')
   })
 
@@ -209,6 +208,7 @@ describe('recovery on a real OpenCode server', () => {
     expect(requests.map((request) => request.status)).toEqual([400, 200, 200])
     // After the compaction the model got the role and plan, not OpenCode's generic continuation.
     expect(requests.at(-1)?.summary?.lastUserMessage).toContain(`[marker:${sessionId}] Resume your task as recovery-e2e.`)
+    await until(async () => (await lastAssistant(sessionId))?.finish === 'stop', 30_000, 'the answer')
     expect((await lastAssistant(sessionId))?.text).toBe('Resumed in role, following the plan.')
   })
 })
