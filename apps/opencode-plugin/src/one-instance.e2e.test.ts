@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -21,8 +20,12 @@ let server: OpencodeServer
 let copyRoot: string
 
 beforeAll(async () => {
-  // A second copy of the built bundle at another path: OpenCode loads both, as two plugin specs.
-  copyRoot = mkdtempSync(join(tmpdir(), 'plugin-copy-'))
+  // A second copy of the built bundle at another path: OpenCode loads both, as two plugin specs. The copy
+  // sits below the package's node_modules so its imports (the host's plugin kit, the shell parser) resolve,
+  // as they do for an installed plugin.
+  const cacheRoot = join(fileURLToPath(PLUGIN_URL), '..', '..', 'node_modules', '.cache')
+  mkdirSync(cacheRoot, { recursive: true })
+  copyRoot = mkdtempSync(join(cacheRoot, 'plugin-copy-'))
   cpSync(join(fileURLToPath(PLUGIN_URL), '..'), join(copyRoot, 'dist'), { recursive: true })
   model = await startScriptedModel()
   server = await startOpencodeServer({
@@ -43,10 +46,14 @@ afterAll(async () => {
 describe('two copies of the plugin in one server', () => {
   it('run one orchestrator: one mission for one /task, sealed, nothing left half-journaled', async () => {
     scriptTeam(model, { marker: 'one-instance', workerDelayMs: 100 })
-    const loading = server.logs.text().split('\n').filter((line) => line.includes('orchestrator plugin loading'))
-    expect(loading).toHaveLength(2)
-    const inactive = server.logs.text().split('\n').filter((line) => line.includes('this copy stays inactive'))
-    expect(inactive).toHaveLength(1)
+    const linesWith = (text: string) => server.logs.text().split('\n').filter((line) => line.includes(text))
+    // Both copies log through OpenCode's app.log, which may reach the server's log a moment after it is ready.
+    const deadline = Date.now() + 15_000
+    while ((linesWith('orchestrator plugin loading').length < 2 || linesWith('this copy stays inactive').length < 1) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(linesWith('orchestrator plugin loading')).toHaveLength(2)
+    expect(linesWith('this copy stays inactive')).toHaveLength(1)
 
     const created = await server.client.session.create({ title: 'e2e: one instance' })
     const sessionID = created.data!.id
