@@ -138,7 +138,9 @@ describe.concurrent('continuation on a real OpenCode server', () => {
 
   it('words that match what happened: a fan-out without a plan, then a todo whose Worker finished', async () => {
     const marker = 'cont-words'
-    scriptTeamOf(marker, 0)
+    // Workers that take a moment: a progress notice shows a state once events have been quiet for 250 ms
+    // (decision 061), and the Commander's waiting delegate call leaves no quiet gap around instant ones.
+    scriptTeamOf(marker, 700)
     const commander = scriptCommander(model, {
       marker,
       turn: (kind, count) => {
