@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { baseOpencodeConfig, startScriptedModel, type ScriptedModel } from '@opencode-orchestrator/testing'
 import { listDescendants } from './opencode-process'
@@ -33,11 +34,21 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
   }
 }
 
+/**
+ * The background job's process-group leader (`sleep 300`) among the CLI's descendants. Read from the
+ * process table: the Commander's delegate calls wait for their (hanging) Workers, so the job's
+ * "Started bg_… (pid N)" result reaches the model only after the stop (docs/decisions/040).
+ */
 function backgroundJobPid(): number | undefined {
-  for (const request of model.requests) {
-    for (const result of request.summary?.toolResults ?? []) {
-      const match = /Started bg_\S+ \(pid (\d+)\)/.exec(result.content)
-      if (match) return Number(match[1])
+  if (cli === undefined) return undefined
+  for (const pid of listDescendants(cli.pid)) {
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')
+      // Fields after the command name: state, ppid, pgrp — the leader of its own group is the job.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')
+      if (command.includes('sleep 300') && fields !== undefined && Number(fields[2]) === pid) return pid
+    } catch {
+      // The process ended between listing and reading: not the job.
     }
   }
   return undefined
