@@ -106,7 +106,8 @@ describe('kill -9 and restart mid-mission', () => {
     const generation = server.generation
 
     await server.restart({ signal: 'SIGKILL' })
-    expect(server.generation).toBe(generation + 1)
+    // A new server process ran (two when the old port was still held and the harness retried on a free one).
+    expect(server.generation).toBeGreaterThan(generation)
     // The kill cut the in-flight calls; nothing had answered them.
     expect(workerCalls().every((request) => request.closedEarly)).toBe(true)
 

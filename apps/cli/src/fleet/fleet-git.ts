@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { OrchestratorError } from '@opencode-orchestrator/core'
 
 /**
@@ -57,10 +59,16 @@ const AUTHOR = {
   GIT_COMMITTER_EMAIL: 'orchestrator@localhost',
 }
 
-/** Commits everything in the work tree (if anything changed) and pushes HEAD to `branch` on origin. */
-export async function commitAndPush(options: { directory: string; branch: string; message: string }): Promise<void> {
+/**
+ * Commits everything in the work tree (if anything changed) and pushes HEAD to `branch` on origin.
+ * `forceAdd` names folders to commit although git ignores them (the mission folder ignores itself in
+ * the user's checkout; on a fleet branch its journal, todos and report are the point).
+ */
+export async function commitAndPush(options: { directory: string; branch: string; message: string; forceAdd?: readonly string[] }): Promise<void> {
   const { directory } = options
   await git(['add', '--all', '--', '.'], { cwd: directory })
+  const forced = (options.forceAdd ?? []).filter((path) => existsSync(join(directory, path)))
+  if (forced.length > 0) await git(['add', '--all', '--force', '--', ...forced], { cwd: directory })
   const status = await git(['status', '--porcelain'], { cwd: directory })
   if (status.stdout.trim().length > 0) await git(['commit', '--quiet', '--no-verify', '-m', options.message], { cwd: directory, env: AUTHOR })
   // The branch namespace belongs to the fleet: a retried attempt replaces what an earlier one pushed.

@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { createOpencodeClient } from '@opencode-ai/sdk/v2'
 import { errorMessage, isMissionFinal, type Clock, type Logger } from '@opencode-orchestrator/core'
 import { missionBranch, parseFleetMissionSpec, type FleetJobContext, type FleetMissionOutcome } from '@opencode-orchestrator/fleet'
@@ -107,7 +107,7 @@ export function createFleetJobRunner(options: FleetJobRunnerOptions): (context: 
       let pushed: string | undefined
       // A mission that lost its lock is being taken over: pushing now could overwrite the new attempt's result.
       if (context.abortReason() !== 'lock-lost' && context.abortReason() !== 'shutdown') {
-        await commitAndPush({ directory, branch, message: `orchestrator: ${spec.goal.split('\n')[0]?.slice(0, 72) ?? ''}\n\nFleet mission ${context.id}: ${state} (${outcome.reason}).\nJournal: ${outcome.missionId === undefined ? 'none' : relative(directory, missionFiles(missions, outcome.missionId).journal)}` })
+        await commitAndPush({ directory, branch, forceAdd: [relative(directory, resolve(directory, config.missionDirectory))], message: `orchestrator: ${spec.goal.split('\n')[0]?.slice(0, 72) ?? ''}\n\nFleet mission ${context.id}: ${state} (${outcome.reason}).\nJournal: ${outcome.missionId === undefined ? 'none' : relative(directory, missionFiles(missions, outcome.missionId).journal)}` })
         pushed = branch
         await context.log(`pushed ${branch}`)
       }

@@ -1,4 +1,4 @@
-import type { ChatRequestSummary, OpencodeServer, ScriptedModel, ScriptedResponse, ScriptedToolCall } from '@opencode-orchestrator/testing'
+import { contentText, type ChatRequestSummary, type OpencodeServer, type ScriptedModel, type ScriptedResponse, type ScriptedToolCall } from '@opencode-orchestrator/testing'
 import { diagnostics, readJournals } from './scripted-team'
 
 /*
@@ -24,8 +24,23 @@ export function isDelegationReturn(request: Pick<ChatRequestSummary, 'lastRole' 
   return request.lastRole === 'tool' && request.toolResults.some((result) => DELEGATION_RESULT.test(result.content))
 }
 
-export function commanderTurnKind(request: Pick<ChatRequestSummary, 'lastUserMessage'>): CommanderTurnKind {
-  const text = request.lastUserMessage
+/**
+ * The latest user message that asks the Commander for something. The plugin's "Mission resumed after a
+ * restart" line is a note for the person; it can land after the resume or wake prompt it follows.
+ */
+function lastPromptText(request: Pick<ChatRequestSummary, 'lastUserMessage' | 'body'>): string {
+  const messages = Array.isArray(request.body['messages']) ? (request.body['messages'] as Array<{ role?: unknown; content?: unknown }>) : []
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    const message = messages[index]
+    if (message?.role !== 'user') continue
+    const text = contentText(message.content)
+    if (!text.startsWith('[orchestrator] Mission resumed after a restart')) return text
+  }
+  return request.lastUserMessage
+}
+
+export function commanderTurnKind(request: Pick<ChatRequestSummary, 'lastUserMessage' | 'body'>): CommanderTurnKind {
+  const text = lastPromptText(request)
   if (text.startsWith('[orchestrator] Recovery:')) return 'recovery'
   if (text.startsWith('[orchestrator] The mission continues')) return 'continuation'
   if (/^\[orchestrator\] \d+ delegated tasks? ended/.test(text)) return 'wake'
