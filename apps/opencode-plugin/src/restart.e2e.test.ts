@@ -151,8 +151,14 @@ describe('kill -9 and restart mid-mission', () => {
     // B: the interrupted Commander got the resume text once (with the plan) and carried the mission to its seal.
     expect(recordB.state).toBe('sealed')
     expect(recordB.id).toBe(beforeB.id)
-    expect(commanderB.turns.slice(0, 4)).toEqual(['task', 'wake', 'resume', 'wake'])
-    expect(commanderB.turns.filter((kind) => kind === 'resume')).toHaveLength(1)
+    expect(commanderB.turns.slice(0, 3)).toEqual(['task', 'wake', 'resume'])
+    // Then the Reviewer's result came back to it. The model may be asked twice for one turn (the first request
+    // after a restart can be repeated by OpenCode), so "once" is counted on the prompts stored in the session.
+    expect(commanderB.turns.slice(3)).toContain('wake')
+    const rootPromptsB = (await server.client.session.messages({ sessionID: rootB })).data!
+      .filter((message) => message.info.role === 'user')
+      .map((message) => message.parts.map((part) => (part.type === 'text' ? part.text : '')).join(''))
+    expect(rootPromptsB.filter((text) => text.startsWith(RESUME_HEAD))).toHaveLength(1)
     const resumeB = requestsOf(model, `commander:${commanderMarker}`).find((request) => request.summary?.lastUserMessage.startsWith(RESUME_HEAD))
     expect(resumeB?.summary?.lastUserMessage).toContain('t1')
     expect(recordB.todos.map((todo) => [todo.id, todo.status, Boolean(todo.evidence)])).toEqual([['t1', 'done', true]])
