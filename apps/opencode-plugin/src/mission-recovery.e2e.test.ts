@@ -144,6 +144,8 @@ describe.concurrent('recovery inside a mission on a real OpenCode server', () =>
     expect(requestsOf(model, `worker:${marker}`).map((request) => request.status)).toEqual([400])
     expect(requestsOf(model, `compaction:${marker}`).map((request) => request.status)).toEqual([400])
     const missionId = journalOf(server.directory, rootSessionId)!.id
+    // The event log is appended after the events it records: wait for the episode's end to be written.
+    await until(context(), () => recoveryLog(missionId).some((entry) => entry.type === 'recovery-end'), 10_000, 'the recovery end in the event log')
     expect(recoveryLog(missionId).filter((entry) => entry.type.startsWith('recovery')).map((entry) => `${entry.type}:${entry.kind}:${entry.action ?? entry.outcome}`)).toEqual([
       'recovery-start:context-overflow:host-compaction',
       'recovery-end:context-overflow:gave-up',
