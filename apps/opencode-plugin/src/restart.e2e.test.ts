@@ -152,9 +152,11 @@ describe('kill -9 and restart mid-mission', () => {
     expect(recordB.state).toBe('sealed')
     expect(recordB.id).toBe(beforeB.id)
     expect(commanderB.turns.slice(0, 3)).toEqual(['task', 'wake', 'resume'])
-    // Then the Reviewer's result came back to it. The model may be asked twice for one turn (the first request
-    // after a restart can be repeated by OpenCode), so "once" is counted on the prompts stored in the session.
+    // Then the Reviewer's result came back to it. The resume line was written before the resume prompt, so the
+    // model read the prompt as the user's last word once, and delegated the Worker once (the line used to land
+    // inside the resumed turn, after the Worker's result, and the model read the resume prompt again).
     expect(commanderB.turns.slice(3)).toContain('wake')
+    expect(commanderB.turns.filter((kind) => kind === 'resume')).toHaveLength(1)
     const rootPromptsB = (await server.client.session.messages({ sessionID: rootB })).data!
       .filter((message) => message.info.role === 'user')
       .map((message) => message.parts.map((part) => (part.type === 'text' ? part.text : '')).join(''))

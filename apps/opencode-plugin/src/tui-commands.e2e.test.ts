@@ -113,6 +113,8 @@ describe.skipIf(!tmuxAvailable)('the commands in the TUI', () => {
     expect(transcript).not.toContain('Run the mission loop')
     tui.type('/stop')
     tui.key('Enter')
+    // The mission is over before the next test counts the model's requests.
+    show('/stop', await tui.waitFor((screen) => /Mission stopped/i.test(screen), 'the stop notice'))
   })
 
   it('shows a refused config at the first /task, and /task does not reach the model', async () => {
@@ -125,12 +127,14 @@ describe.skipIf(!tmuxAvailable)('the commands in the TUI', () => {
     tuis.push(tui)
     await tui.waitFor((screen) => /Build|Plan/.test(screen), 'the prompt', 60_000)
     const requests = model.requests.length
-    tui.type('/task Build the API')
+    tui.type('/task Build the API bad-config-goal')
     await tui.waitFor((screen) => screen.includes('/task'), 'the autocomplete entry')
     tui.key('Enter')
     const screen = await tui.waitFor((text) => text.includes('background.maxPerSession'), 'the refusal', 60_000)
     show('refused config', screen)
     expect(screen).toContain('orchestrator is not running')
-    expect(model.requests.length).toBe(requests)
+    // Neither a turn nor a title request carried the goal to the model.
+    const withGoal = model.requests.slice(requests).filter((request) => JSON.stringify(request.summary?.body ?? {}).includes('bad-config-goal'))
+    expect(withGoal).toEqual([])
   })
 })

@@ -57,6 +57,7 @@ export type {
   DelegateOptions,
   MissionEngine,
   ResumeReport,
+  MissionEngineStartOptions,
   StartMissionOptions,
   StopMissionOptions,
 } from './mission-engine'

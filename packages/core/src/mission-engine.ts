@@ -100,9 +100,18 @@ export interface ResumeReport {
   problems: JournalProblem[]
 }
 
+export interface MissionEngineStartOptions {
+  /**
+   * Called for each mission adopted from the journal, before the engine prompts any of its sessions
+   * again: a line written here into the root session lands before the resume prompt, never inside the
+   * resumed turn. A rejection is logged and the mission resumes all the same.
+   */
+  onAdopt?: (mission: MissionSnapshot) => Promise<void>
+}
+
 export interface MissionEngine {
   /** Subscribes to the host and adopts journaled missions. Call once. */
-  start(): Promise<ResumeReport>
+  start(options?: MissionEngineStartOptions): Promise<ResumeReport>
   startMission(options: StartMissionOptions): MissionSnapshot
   /** Queues a child task and returns at once; the child starts when a slot is free. */
   delegate(options: DelegateOptions): Task
@@ -1019,7 +1028,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
 
   // ------------------------------------------------------------ adoption
 
-  const adopt = async (record: MissionRecord): Promise<'adopted' | 'stale' | 'ended'> => {
+  const adopt = async (record: MissionRecord, onAdopt: MissionEngineStartOptions['onAdopt']): Promise<'adopted' | 'stale' | 'ended'> => {
     if (isMissionFinal(record.state)) {
       missions.set(record.id, newRuntime(record))
       return 'ended'
@@ -1047,6 +1056,11 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     runtime.lastEvaluatedTurnId = undefined
     // A mission the user paused stays paused across a restart.
     runtime.userMessage = record.pausedReason !== undefined
+    if (onAdopt) {
+      await onAdopt(snapshot(runtime)).catch((error: unknown) =>
+        logger.log('error', 'the adoption hook failed; the mission resumes all the same', { missionId: record.id, error: errorMessage(error) }),
+      )
+    }
     armWallTimer(runtime)
     for (const task of record.tasks) {
       if (task.status === 'queued') dispatch(runtime, task)
@@ -1128,7 +1142,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
   }
 
   return {
-    async start() {
+    async start(options = {}) {
       if (started) throw new OrchestratorError({ code: 'invalid-argument', message: 'The mission engine was already started.' })
       started = true
       unsubscribers.push(host.subscribe(onHostEvent))
@@ -1142,7 +1156,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
       const report: ResumeReport = { adopted: [], stale: [], problems }
       for (const record of records) {
         try {
-          const outcome = await adopt(record)
+          const outcome = await adopt(record, options.onAdopt)
           if (outcome === 'adopted') report.adopted.push(record.id)
           if (outcome === 'stale') report.stale.push(record.id)
         } catch (error) {

@@ -16,6 +16,8 @@ import {
   normalizeMissionGoal,
   OrchestratorError,
   systemClock,
+  truncateText,
+  type MissionSnapshot,
   type Clock,
   type IdGenerator,
   type Logger,
@@ -365,7 +367,24 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     bus.on('mission-transition', (event) => logger.log('info', 'mission transition', { ...event }))
 
     // Adoption reads the host; never block plugin loading on it.
-    const ready = engine.start().then(
+    // A resumed mission says so where the user looks: a line in its root session and a notice. The line is
+    // written before the engine prompts the mission again, so it never lands inside the resumed turn (where
+    // the model would read it as the user's last word).
+    const announceResume = async (mission: MissionSnapshot) => {
+      const running = mission.tasks.filter((task) => task.status === 'running' || task.status === 'queued').length
+      const carryOn = running === 0 ? 'the Commander carries on' : `${running} task${running === 1 ? '' : 's'} carry on`
+      const text = `[orchestrator] Mission resumed after a restart: ${carryOn}.`
+      void host
+        .toast({ title: 'Mission resumed', message: `${truncateText(mission.goal, 120)} — ${carryOn}.`, variant: 'info' })
+        .catch((error: unknown) => logger.log('error', 'could not show a notice', { missionId: mission.id, error: errorMessage(error) }))
+      engine.expectOwnRootMessage(mission.id)
+      // In the Commander's name: OpenCode runs a turn as the agent of its latest user message (a note in the
+      // default agent's name turned the resumed Commander into that agent).
+      await noteSession(mission.rootSessionId, text).catch((error: unknown) =>
+        logger.log('error', 'could not write the resume line into the mission session', { missionId: mission.id, error: errorMessage(error) }),
+      )
+    }
+    const ready = engine.start({ onAdopt: announceResume }).then(
       (report) => {
         if (report.adopted.length || report.stale.length || report.problems.length) {
           logger.log('info', 'missions resumed from the journal', {
@@ -373,23 +392,6 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
             stale: report.stale,
             problems: report.problems.map((problem) => problem.error.message),
           })
-        }
-        // A resumed mission says so where the user looks: a line in its root session and a notice.
-        for (const missionId of report.adopted) {
-          const mission = engine.getMission(missionId)
-          if (!mission || isMissionFinal(mission.state)) continue
-          const running = mission.tasks.filter((task) => task.status === 'running' || task.status === 'queued').length
-          const text = `[orchestrator] Mission resumed after a restart: ${running === 0 ? 'the Commander carries on' : `${running} task${running === 1 ? '' : 's'} carry on`}.`
-          engine.expectOwnRootMessage(missionId)
-          // In the Commander's name: the engine may be prompting the root to resume right now, and OpenCode
-          // runs a turn as the agent of its latest user message (a note in the default agent's name turned
-          // the resumed Commander into that agent).
-          void noteSession(mission.rootSessionId, text).catch((error: unknown) =>
-            logger.log('error', 'could not write the resume line into the mission session', { missionId, error: errorMessage(error) }),
-          )
-          void host
-            .toast({ title: 'Mission resumed', message: `${mission.goal.slice(0, 120)} — ${text.replace('[orchestrator] Mission resumed after a restart: ', '')}`, variant: 'info' })
-            .catch(() => undefined)
         }
         for (const problem of report.problems) {
           void host.toast({ title: 'Orchestrator journal', message: problem.error.message.slice(0, 300), variant: 'warning' }).catch(() => undefined)

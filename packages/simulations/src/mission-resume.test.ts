@@ -142,6 +142,43 @@ describe('kill and resume', () => {
     expect(second.engine.getMission(missionId)!.end?.reason ?? 'not ended').toMatch(/^sealed/)
   })
 
+  it('the adoption hook runs before the engine prompts the mission again (a resume line never lands inside the resumed turn), and its failure does not stop the resume', async () => {
+    const clock = createFakeClock({ start: 1_000_000 })
+    const host = createFakeHost({ clock })
+    const storage = createMemoryStorage()
+    const first = createMissionHarness({ clock, host, storage })
+    let engine = first.engine
+    scriptMission(host, () => engine, { 'work on t1': { workMs: 1_000 }, 'work on t2': { workMs: 1_000, answerMs: 600_000 } })
+    const { missionId, rootSessionId } = await first.startMission()
+    await first.advance(300_000)
+    await first.engine.dispose()
+    await first.advance(600_000)
+
+    const second = createMissionHarness({ clock, host, storage })
+    engine = second.engine
+    const before = host.calls.length
+    const adoptedBy: string[] = []
+    let release: (() => void) | undefined
+    const starting = second.engine.start({
+      onAdopt: (mission) => {
+        adoptedBy.push(mission.id)
+        return new Promise<void>((_resolve, reject) => {
+          release = () => reject(new Error('the note could not be written'))
+        })
+      },
+    })
+    await second.settle()
+    expect(adoptedBy).toEqual([missionId])
+    // Nothing is prompted while the hook has not settled.
+    expect(host.calls.slice(before).filter((call) => call.method === 'promptAsync')).toEqual([])
+    release!()
+    expect((await starting).adopted).toEqual([missionId])
+    await second.advance(3_600_000)
+    // The hook failed; the mission resumed all the same: the wake reached the root and the mission sealed.
+    expect(host.calls.slice(before).some((call) => call.method === 'promptAsync' && call.args[0].sessionId === rootSessionId)).toBe(true)
+    expect(second.engine.getMission(missionId)!.end?.reason ?? 'not ended').toMatch(/^sealed/)
+  })
+
   it("a delegate call that waited (no wake of its own) died with the old server: its task's result reaches the Commander as a wake", async () => {
     const clock = createFakeClock({ start: 1_000_000 })
     const host = createFakeHost({ clock })
