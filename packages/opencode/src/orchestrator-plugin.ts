@@ -372,7 +372,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     // the model would read it as the user's last word).
     const announceResume = async (mission: MissionSnapshot) => {
       const running = mission.tasks.filter((task) => task.status === 'running' || task.status === 'queued').length
-      const carryOn = running === 0 ? 'the Commander carries on' : `${running} task${running === 1 ? '' : 's'} carry on`
+      const carryOn = running === 0 ? 'the Commander carries on' : `${running} task${running === 1 ? ' carries' : 's carry'} on`
       const text = `[orchestrator] Mission resumed after a restart: ${carryOn}.`
       void host
         .toast({ title: 'Mission resumed', message: `${truncateText(mission.goal, 120)} — ${carryOn}.`, variant: 'info' })
