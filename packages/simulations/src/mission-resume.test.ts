@@ -115,26 +115,30 @@ describe('kill and resume', () => {
     expect(second.logs.filter((entry) => entry.level === 'error')).toEqual([])
   })
 
-  it('a child that finished while no engine was listening is completed on adoption and wakes its parent', async () => {
+  /** A mission whose engine is disposed while t2's Worker is still working; that Worker answers while no engine listens. */
+  async function workerAnswersWhileTheEngineIsDown() {
     const clock = createFakeClock({ start: 1_000_000 })
     const host = createFakeHost({ clock })
     const storage = createMemoryStorage()
     const first = createMissionHarness({ clock, host, storage })
-    let engine = first.engine
+    const current = { engine: first.engine }
     // t2's worker does its work (a tool call, which needs the plugin) early and answers much later.
-    scriptMission(host, () => engine, { 'work on t1': { workMs: 1_000 }, 'work on t2': { workMs: 1_000, answerMs: 600_000 } })
+    scriptMission(host, () => current.engine, { 'work on t1': { workMs: 1_000 }, 'work on t2': { workMs: 1_000, answerMs: 600_000 } })
     const { missionId, rootSessionId } = await first.startMission()
     await first.advance(300_000)
     await first.engine.dispose()
     const worker = first.engine.getMission(missionId)!.tasks[2]!
     expect(worker).toMatchObject({ agent: 'worker', status: 'running', todoIds: ['t2'] })
-
-    // The engine is down while t2's worker answers.
     await first.advance(600_000)
     expect(host.isBusy(worker.sessionId!)).toBe(false)
-
+    // The next engine, which the handlers then act on.
     const second = createMissionHarness({ clock, host, storage })
-    engine = second.engine
+    current.engine = second.engine
+    return { host, second, missionId, rootSessionId, worker }
+  }
+
+  it('a child that finished while no engine was listening is completed on adoption and wakes its parent', async () => {
+    const { second, missionId, rootSessionId, worker } = await workerAnswersWhileTheEngineIsDown()
     expect((await second.engine.start()).adopted).toEqual([missionId])
     await second.advance(3_600_000)
     expect(second.engine.getTask(worker.id)).toMatchObject({ status: 'completed', result: 'work on t2: done' })
@@ -143,19 +147,7 @@ describe('kill and resume', () => {
   })
 
   it('the adoption hook runs before the engine prompts the mission again (a resume line never lands inside the resumed turn), and its failure does not stop the resume', async () => {
-    const clock = createFakeClock({ start: 1_000_000 })
-    const host = createFakeHost({ clock })
-    const storage = createMemoryStorage()
-    const first = createMissionHarness({ clock, host, storage })
-    let engine = first.engine
-    scriptMission(host, () => engine, { 'work on t1': { workMs: 1_000 }, 'work on t2': { workMs: 1_000, answerMs: 600_000 } })
-    const { missionId, rootSessionId } = await first.startMission()
-    await first.advance(300_000)
-    await first.engine.dispose()
-    await first.advance(600_000)
-
-    const second = createMissionHarness({ clock, host, storage })
-    engine = second.engine
+    const { host, second, missionId, rootSessionId } = await workerAnswersWhileTheEngineIsDown()
     const before = host.calls.length
     const adoptedBy: string[] = []
     let release: (() => void) | undefined
