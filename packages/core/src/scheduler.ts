@@ -1,144 +1,37 @@
 import { assertSlotCount, createConcurrencyKeyResolver } from './concurrency-key'
-import type { ConcurrencyKey, ConcurrencyKeyInput, ConcurrencyKeyResolver, ConcurrencyLimits } from './concurrency-key'
-import type { ModelRef } from './host'
+import type { ConcurrencyKey, ConcurrencyKeyInput, ConcurrencyKeyResolver } from './concurrency-key'
 import { OrchestratorError, errorMessage } from './orchestrator-error'
-import type { Clock, Logger, TimerHandle } from './ports'
+import type { Clock, Logger } from './ports'
+import { configPathOfKey, invalid, validateRequest } from './scheduler/request-validation'
+import type {
+  DispatchGate,
+  DispatchGateDecision,
+  MissionLimits,
+  Scheduler,
+  SchedulerKeyStats,
+  SchedulerLimits,
+  SchedulerOptions,
+  SchedulerRequest,
+  SchedulerStats,
+  SchedulerTicket,
+} from './scheduler/scheduler-types'
+import { KeyState, MissionCount, Slot, headOf, linkSlot, precedes, unlinkSlot } from './scheduler/slot'
 
-/** Concurrency limits of a scheduler. Every slot count is a whole number; 0 means unlimited. */
-export interface SchedulerLimits extends ConcurrencyLimits {
-  /** How long a request may wait for a slot before it fails with `acquire-timeout`, in ms (default 1,800,000; 0 = wait forever). */
-  acquireTimeoutMs: number
-}
-
-/** Per-mission shape limits, checked when a request arrives. */
-export interface MissionLimits {
-  /** Deepest allowed delegation: a task delegated by the mission's root session has depth 1 (default 2). */
-  maxDepth: number
-  /** Most live (queued or running) tasks one session may have delegated at a time (default 50). */
-  maxBreadth: number
-}
-
-/** One task asking for a slot. */
-export interface SchedulerRequest {
-  /** Task id; unique among the scheduler's live requests. */
-  taskId: string
-  /** Mission the task belongs to: fairness is shared out between missions. */
-  missionId: string
-  /** Session that delegated the task; its live tasks count towards `maxBreadth`. */
-  parentSessionId: string
-  /** Agent that runs the task (compared case-insensitively). */
-  agent: string
-  /** Model the task runs on, when known; selects model and provider limits. */
-  model?: ModelRef
-  /** Nesting depth, 1 for a task delegated by the root session. Checked against `maxDepth`. */
-  depth: number
-  /** Higher is served first; FIFO within the same priority (default 0). */
-  priority?: number
-  /** Overrides `limits.acquireTimeoutMs` for this request (0 = wait forever). */
-  acquireTimeoutMs?: number
-}
-
-/** What the dispatch gate sees: the request plus the concurrency key it was counted under. */
-export interface DispatchGateRequest extends Readonly<SchedulerRequest> {
-  readonly key: string
-}
-
-/** Answer of a {@link DispatchGate}. A refused request stays queued and is asked again after `retryInMs`. */
-export type DispatchGateDecision = { allowed: true } | { allowed: false; retryInMs: number; reason: string }
-
-/**
- * Consulted right before a slot is granted, e.g. by a per-provider circuit
- * breaker. Must be fast and synchronous; a throwing gate fails the request.
- */
-export type DispatchGate = (request: DispatchGateRequest) => DispatchGateDecision
-
-/**
- * Lifecycle of a ticket: `queued` → `running` → `released`, or it ends early
- * as `cancelled`, `timed-out` (no slot in time) or `failed` (the gate threw).
- */
-export type SchedulerTicketStatus = 'queued' | 'running' | 'released' | 'cancelled' | 'timed-out' | 'failed'
-
-/** A granted slot. */
-export interface SchedulerLease {
-  readonly taskId: string
-  /** Concurrency key the slot is counted under. */
-  readonly key: string
-  /** `running` until released or cancelled. Check it before starting work: a cancel may land between grant and start. */
-  readonly status: SchedulerTicketStatus
-  /**
-   * Frees the slot. Idempotent: only the first release or cancel frees it; the
-   * return value says whether this call did. Releasing a request that is still
-   * queued withdraws it (its `granted` rejects with `task-cancelled`).
-   */
-  release(): boolean
-}
-
-/** Handle of one request, returned at once by {@link Scheduler.request}. */
-export interface SchedulerTicket {
-  readonly taskId: string
-  readonly key: string
-  readonly status: SchedulerTicketStatus
-  /**
-   * Resolves with the lease when a slot is granted. Rejects with an
-   * {@link OrchestratorError}: `task-cancelled` (cancel, dispose) or
-   * `acquire-timeout`, or with the gate's error when the gate throws.
-   */
-  readonly granted: Promise<SchedulerLease>
-  /**
-   * Withdraws a queued request (its `granted` rejects with `task-cancelled`) or
-   * frees a running slot. Returns false when the ticket had already ended.
-   */
-  cancel(reason?: string): boolean
-}
-
-export interface SchedulerKeyStats {
-  running: number
-  queued: number
-  /** 0 = unlimited. */
-  limit: number
-}
-
-export interface SchedulerStats {
-  running: number
-  /** Waiting requests, including those the gate has refused for now. */
-  queued: number
-  /** Global cap; 0 = unlimited. */
-  limit: number
-  /** Keys that have running or queued requests. */
-  keys: Record<string, SchedulerKeyStats>
-  /** Missions that have running or queued requests. */
-  missions: Record<string, { running: number; queued: number }>
-}
-
-export interface Scheduler {
-  /**
-   * Queues a request and returns its ticket; the slot is granted at once when
-   * one is free. Throws `limit-exceeded` (depth or breadth), `invalid-argument`
-   * (bad field, duplicate live task id) or `disposed`.
-   */
-  request(request: SchedulerRequest): SchedulerTicket
-  /** Live ticket of a task, if any. */
-  get(taskId: string): SchedulerTicket | undefined
-  /** Cancels every live ticket of a mission, queued ones first. Returns how many were cancelled. */
-  cancelMission(missionId: string, reason: string): number
-  /** The key a task would be counted under, and its limit. */
-  keyFor(input: ConcurrencyKeyInput): ConcurrencyKey
-  stats(): SchedulerStats
-  /** Rejects every queued request with `task-cancelled` and refuses new ones. Running leases stay valid. */
-  dispose(reason?: string): void
-}
-
-export interface SchedulerOptions {
-  /** Time source for acquisition timeouts and gate retries. */
-  clock: Clock
-  /** Concurrency limits; omitted fields take the config defaults. */
-  limits?: Partial<SchedulerLimits>
-  /** Depth and breadth limits; omitted fields take the config defaults. */
-  missionLimits?: Partial<MissionLimits>
-  /** Optional dispatch gate consulted before every grant. */
-  gate?: DispatchGate
-  logger: Logger
-}
+export type {
+  DispatchGate,
+  DispatchGateDecision,
+  DispatchGateRequest,
+  MissionLimits,
+  Scheduler,
+  SchedulerKeyStats,
+  SchedulerLease,
+  SchedulerLimits,
+  SchedulerOptions,
+  SchedulerRequest,
+  SchedulerStats,
+  SchedulerTicket,
+  SchedulerTicketStatus,
+} from './scheduler/scheduler-types'
 
 const DEFAULT_LIMITS: SchedulerLimits = {
   global: 50,
@@ -150,162 +43,6 @@ const DEFAULT_LIMITS: SchedulerLimits = {
 }
 
 const DEFAULT_MISSION_LIMITS: MissionLimits = { maxDepth: 2, maxBreadth: 50 }
-
-const noop = () => {}
-
-class MissionCount {
-  running = 0
-  queued = 0
-  constructor(readonly id: string) {}
-}
-
-/** FIFO of one mission's requests at one priority on one key: an intrusive doubly linked list. */
-class SlotQueue {
-  head: Slot | undefined
-  tail: Slot | undefined
-  constructor(
-    readonly level: PriorityLevel,
-    readonly mission: MissionCount,
-  ) {}
-}
-
-class PriorityLevel {
-  readonly queues = new Map<MissionCount, SlotQueue>()
-  constructor(readonly priority: number) {}
-}
-
-class KeyState {
-  running = 0
-  /** Queued requests, including parked ones. */
-  queued = 0
-  /** Queued requests that sit in a queue (not parked by the gate). */
-  ready = 0
-  /** Non-empty levels, highest priority first. */
-  readonly levels: PriorityLevel[] = []
-  constructor(
-    readonly name: string,
-    readonly limit: number,
-  ) {}
-}
-
-class Slot implements SchedulerTicket, SchedulerLease {
-  status: SchedulerTicketStatus = 'queued'
-  /** Created on first read of `granted`: a request granted at once never needs a pending promise. */
-  private promise: Promise<SchedulerLease> | undefined
-  private resolvePromise: ((lease: SchedulerLease) => void) | undefined
-  private rejectPromise: ((error: unknown) => void) | undefined
-  private wasGranted = false
-  private failure: unknown
-  prev: Slot | undefined
-  next: Slot | undefined
-  queue: SlotQueue | undefined
-  timeout: TimerHandle | undefined
-  retryTimer: TimerHandle | undefined
-  parked = false
-  gateReason: string | undefined
-  private gateView: DispatchGateRequest | undefined
-
-  constructor(
-    private readonly scheduler: SchedulerCore,
-    readonly request: SchedulerRequest,
-    readonly keyState: KeyState,
-    readonly mission: MissionCount,
-    readonly priority: number,
-    /** Arrival order; FIFO within a priority. */
-    readonly seq: number,
-  ) {
-  }
-
-  get granted(): Promise<SchedulerLease> {
-    if (this.promise === undefined) {
-      if (this.wasGranted) this.promise = Promise.resolve(this)
-      else if (this.status !== 'queued') {
-        this.promise = Promise.reject(this.failure)
-        this.promise.catch(noop)
-      } else {
-        this.promise = new Promise<SchedulerLease>((resolve, reject) => {
-          this.resolvePromise = resolve
-          this.rejectPromise = reject
-        })
-      }
-    }
-    return this.promise
-  }
-
-  resolveGrant(): void {
-    this.wasGranted = true
-    this.resolvePromise?.(this)
-    this.resolvePromise = undefined
-    this.rejectPromise = undefined
-  }
-
-  rejectGrant(error: unknown): void {
-    this.failure = error
-    if (this.rejectPromise !== undefined) {
-      // Nobody has to await `granted` (a caller may cancel and walk away); timeouts and gate errors are logged instead.
-      this.promise!.catch(noop)
-      this.rejectPromise(error)
-    }
-    this.resolvePromise = undefined
-    this.rejectPromise = undefined
-  }
-
-  get taskId(): string {
-    return this.request.taskId
-  }
-
-  get key(): string {
-    return this.keyState.name
-  }
-
-  gateRequest(): DispatchGateRequest {
-    this.gateView ??= Object.freeze({ ...this.request, key: this.keyState.name })
-    return this.gateView
-  }
-
-  cancel(reason = 'cancelled'): boolean {
-    return this.scheduler.end(this, 'cancelled', reason)
-  }
-
-  release(): boolean {
-    return this.scheduler.end(this, this.status === 'running' ? 'released' : 'cancelled', 'released before it was granted')
-  }
-}
-
-function precedes(a: Slot, b: Slot): boolean {
-  if (a.priority !== b.priority) return a.priority > b.priority
-  if (a.mission.running !== b.mission.running) return a.mission.running < b.mission.running
-  return a.seq < b.seq
-}
-
-/** Config path that sets the limit of a key, for error messages. */
-function configPathOfKey(key: string): string {
-  const colon = key.indexOf(':')
-  if (colon < 0) return 'concurrency.default'
-  return `concurrency.${key.slice(0, colon)}s[${JSON.stringify(key.slice(colon + 1))}]`
-}
-
-function invalid(field: string, value: unknown, expected: string): OrchestratorError {
-  return new OrchestratorError({
-    code: 'invalid-argument',
-    message: `Scheduler request ${field}: got ${JSON.stringify(value)}, expected ${expected}.`,
-    details: { field, value },
-  })
-}
-
-function validateRequest(request: SchedulerRequest): void {
-  for (const field of ['taskId', 'missionId', 'parentSessionId', 'agent'] as const) {
-    const value: unknown = request[field]
-    if (typeof value !== 'string' || value.length === 0) throw invalid(field, value, 'a non-empty string')
-  }
-  if (!Number.isInteger(request.depth) || request.depth < 0) throw invalid('depth', request.depth, 'a whole number ≥ 0')
-  if (request.priority !== undefined && !Number.isFinite(request.priority)) {
-    throw invalid('priority', request.priority, 'a finite number')
-  }
-  if (request.acquireTimeoutMs !== undefined && (!Number.isInteger(request.acquireTimeoutMs) || request.acquireTimeoutMs < 0)) {
-    throw invalid('acquireTimeoutMs', request.acquireTimeoutMs, 'a whole number of ms ≥ 0 (0 = wait forever)')
-  }
-}
 
 /**
  * The scheduler's state machine. Invariant kept after every public call
@@ -401,7 +138,7 @@ class SchedulerCore implements Scheduler {
       // Fast path: nothing is waiting for this key, so this request is next in line.
       this.admit(slot)
     } else {
-      this.link(slot, false)
+      linkSlot(slot, false, this.readyKeys)
       this.pump()
     }
     if (slot.status === 'queued') {
@@ -450,7 +187,7 @@ class SchedulerCore implements Scheduler {
     const mission = slot.mission
     let freed = false
     if (slot.status === 'queued') {
-      if (slot.queue !== undefined) this.unlink(slot)
+      if (slot.queue !== undefined) unlinkSlot(slot, this.readyKeys)
       if (slot.parked) {
         slot.parked = false
         this.clock.clearTimeout(slot.retryTimer)
@@ -574,7 +311,7 @@ class SchedulerCore implements Scheduler {
     if (slot.status !== 'queued' || !slot.parked) return
     slot.parked = false
     slot.retryTimer = undefined
-    this.link(slot, true)
+    linkSlot(slot, true, this.readyKeys)
     this.pump()
   }
 
@@ -605,65 +342,6 @@ class SchedulerCore implements Scheduler {
     this.end(slot, 'timed-out', 'acquire timeout', error)
   }
 
-  /** Puts a slot in its queue: at the tail, or (after the gate let it go) back in arrival order. */
-  private link(slot: Slot, inArrivalOrder: boolean): void {
-    const keyState = slot.keyState
-    const levels = keyState.levels
-    let index = 0
-    while (index < levels.length && levels[index]!.priority > slot.priority) index++
-    let level = levels[index]
-    if (level === undefined || level.priority !== slot.priority) {
-      level = new PriorityLevel(slot.priority)
-      levels.splice(index, 0, level)
-    }
-    let queue = level.queues.get(slot.mission)
-    if (queue === undefined) {
-      queue = new SlotQueue(level, slot.mission)
-      level.queues.set(slot.mission, queue)
-    }
-    let after = queue.tail
-    if (inArrivalOrder) while (after !== undefined && after.seq > slot.seq) after = after.prev
-    slot.prev = after
-    slot.next = after === undefined ? queue.head : after.next
-    if (slot.prev === undefined) queue.head = slot
-    else slot.prev.next = slot
-    if (slot.next === undefined) queue.tail = slot
-    else slot.next.prev = slot
-    slot.queue = queue
-    if (keyState.ready++ === 0) this.readyKeys.add(keyState)
-  }
-
-  private unlink(slot: Slot): void {
-    const queue = slot.queue!
-    if (slot.prev === undefined) queue.head = slot.next
-    else slot.prev.next = slot.next
-    if (slot.next === undefined) queue.tail = slot.prev
-    else slot.next.prev = slot.prev
-    slot.prev = undefined
-    slot.next = undefined
-    slot.queue = undefined
-    if (queue.head === undefined) {
-      const level = queue.level
-      level.queues.delete(queue.mission)
-      if (level.queues.size === 0) {
-        const levels = slot.keyState.levels
-        levels.splice(levels.indexOf(level), 1)
-      }
-    }
-    const keyState = slot.keyState
-    if (--keyState.ready === 0) this.readyKeys.delete(keyState)
-  }
-
-  /** Best waiting request of a key: top priority, then the mission with the fewest running slots, then arrival order. */
-  private headOf(keyState: KeyState): Slot {
-    let best: Slot | undefined
-    for (const queue of keyState.levels[0]!.queues.values()) {
-      const head = queue.head!
-      if (best === undefined || precedes(head, best)) best = head
-    }
-    return best!
-  }
-
   /** Grants free slots until no key with room has a waiting request. */
   private pump(): void {
     if (this.pumping) {
@@ -678,11 +356,11 @@ class SchedulerCore implements Scheduler {
           let best: Slot | undefined
           for (const keyState of this.readyKeys) {
             if (keyState.limit !== 0 && keyState.running >= keyState.limit) continue
-            const candidate = this.headOf(keyState)
+            const candidate = headOf(keyState)
             if (best === undefined || precedes(candidate, best)) best = candidate
           }
           if (best === undefined) break
-          this.unlink(best)
+          unlinkSlot(best, this.readyKeys)
           this.admit(best)
         }
       } while (this.pumpAgain)

@@ -2,6 +2,7 @@ import { OrchestratorError, errorMessage } from './orchestrator-error'
 import type { Clock, Logger, Storage, TimerHandle } from './ports'
 import { isTaskFinal } from './task'
 import type { Task, TaskStatus } from './task'
+import { createArchiveFiles, fileName, utf8Length } from './task-store/archive-files'
 
 /** Where and how evicted tasks are archived. */
 export interface TaskArchiveOptions {
@@ -76,30 +77,6 @@ interface Entry {
   archiving: boolean
 }
 
-const FILE_PATTERN = /^tasks-(\d+)\.jsonl$/
-
-function fileName(index: number): string {
-  return `tasks-${String(index).padStart(6, '0')}.jsonl`
-}
-
-/** UTF-8 size of a string without encoding it. */
-function utf8Length(text: string): number {
-  let bytes = 0
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index)
-    if (code < 0x80) bytes += 1
-    else if (code < 0x800) bytes += 2
-    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
-      const low = text.charCodeAt(index + 1)
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        bytes += 4
-        index++
-      } else bytes += 3
-    } else bytes += 3
-  }
-  return bytes
-}
-
 function positiveInteger(value: number, field: string, minimum: number): number {
   if (!Number.isInteger(value) || value < minimum) {
     throw new OrchestratorError({
@@ -129,7 +106,8 @@ export function createTaskStore(options: TaskStoreOptions): TaskStore {
   const maxFileBytes = positiveInteger(options.archive.maxFileBytes ?? 5_242_880, 'archive.maxFileBytes', 1)
   const maxFiles = positiveInteger(options.archive.maxFiles ?? 20, 'archive.maxFiles', 0)
   const directory = options.archive.directory.replace(/\/+$/, '')
-  const pathOf = (name: string) => (directory === '' ? name : `${directory}/${name}`)
+  const files = createArchiveFiles({ storage, logger, directory, maxFiles })
+  const { pathOf, archiveFiles, applyRetention } = files
 
   const entries = new Map<string, Entry>()
   /** Finished entries not yet handed to the writer, oldest first (so `finishedAt` ascends). */
@@ -157,35 +135,12 @@ export function createTaskStore(options: TaskStoreOptions): TaskStore {
     return result
   }
 
-  const archiveFiles = async (): Promise<Array<{ name: string; index: number }>> => {
-    const files: Array<{ name: string; index: number }> = []
-    for (const name of await storage.list(directory)) {
-      const match = FILE_PATTERN.exec(name)
-      if (match) files.push({ name, index: Number(match[1]) })
-    }
-    return files.sort((a, b) => a.index - b.index)
-  }
-
   const openCurrentFile = async (): Promise<{ index: number; size: number }> => {
     if (currentFile) return currentFile
     const last = (await archiveFiles()).at(-1)
     const index = last?.index ?? 1
     currentFile = { index, size: (await storage.size(pathOf(fileName(index)))) ?? 0 }
     return currentFile
-  }
-
-  const applyRetention = async () => {
-    if (maxFiles === 0) return
-    const files = await archiveFiles()
-    for (const file of files.slice(0, Math.max(0, files.length - maxFiles))) {
-      try {
-        await storage.remove(pathOf(file.name))
-        logger.log('info', 'task archive file removed by retention', { file: pathOf(file.name), maxFiles })
-      } catch (error) {
-        // The tasks in it are still archived; retention tries again at the next rotation.
-        logger.log('error', 'task archive retention could not remove a file', { file: pathOf(file.name), error: errorMessage(error) })
-      }
-    }
   }
 
   /** Confirms a written entry: it leaves memory unless a newer version was put meanwhile. */
@@ -330,28 +285,7 @@ export function createTaskStore(options: TaskStoreOptions): TaskStore {
     }
   }
 
-  const findArchived = (id: string): Promise<Task | undefined> =>
-    enqueue(async () => {
-      const needle = `"id":${JSON.stringify(id)}`
-      const files = await archiveFiles()
-      for (let fileIndex = files.length - 1; fileIndex >= 0; fileIndex--) {
-        const path = pathOf(files[fileIndex]!.name)
-        const content = await storage.read(path)
-        if (content === undefined || !content.includes(needle)) continue
-        const lines = content.split('\n')
-        for (let lineIndex = lines.length - 1; lineIndex >= 0; lineIndex--) {
-          const line = lines[lineIndex]!
-          if (!line.includes(needle)) continue
-          try {
-            const task = JSON.parse(line) as Task
-            if (task.id === id) return task
-          } catch (error) {
-            logger.log('warn', 'skipping an unreadable task archive line', { file: path, line: lineIndex + 1, error: errorMessage(error) })
-          }
-        }
-      }
-      return undefined
-    })
+  const findArchived = (id: string): Promise<Task | undefined> => enqueue(() => files.find(id))
 
   async function flush(): Promise<void> {
     // Writes may queue follow-up work (new evictions after a write); wait until the chain is quiet.
