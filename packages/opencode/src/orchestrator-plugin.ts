@@ -280,9 +280,9 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     bus.on('mission-fail', forgetRoot)
 
     /** Adds a message to a session without starting a turn (no model call). `agent: null` leaves it to OpenCode's default agent. */
-    const noteSession = async (sessionId: string, text: string, options: { agent?: null } = {}) => {
+    const noteSession = async (sessionId: string, text: string, options: { agent?: null; stored?: boolean } = {}) => {
       const agent = options.agent === null ? undefined : engine.sessionRole(sessionId)?.agent
-      await addSessionNote({ client: input.client, directory: input.directory, sessionId, text, ...(agent ? { agent } : {}) })
+      await addSessionNote({ client: input.client, directory: input.directory, sessionId, text, ...(agent ? { agent } : {}), ...(options.stored ? { stored: true } : {}) })
     }
 
     // Where a mission's report is written (relative to the project), named in notices, notes and the status text.
@@ -380,7 +380,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       engine.expectOwnRootMessage(mission.id)
       // In the Commander's name: OpenCode runs a turn as the agent of its latest user message (a note in the
       // default agent's name turned the resumed Commander into that agent).
-      await noteSession(mission.rootSessionId, text).catch((error: unknown) =>
+      await noteSession(mission.rootSessionId, text, { stored: true }).catch((error: unknown) =>
         logger.log('error', 'could not write the resume line into the mission session', { missionId: mission.id, error: errorMessage(error) }),
       )
     }
