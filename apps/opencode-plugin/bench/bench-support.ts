@@ -80,7 +80,17 @@ export const loadAverage = (): number => Number(readFileSync('/proc/loadavg', 'u
 
 export const slow = (response: ScriptedResponse, delayMs: number): ScriptedResponse =>
   delayMs > 0 && !response.error && !response.hang ? { ...response, delays: { beforeFirstChunkMs: delayMs } } : response
-export const isWake = (summary: ChatRequestSummary | undefined) => summary?.lastRole === 'user' && /^\[orchestrator\] \d+ delegated tasks? ended/.test(summary.lastUserMessage)
+/**
+ * The parent hears of its children: the request that carries the results of its waiting `orchestrator_delegate`
+ * calls (decision 048: the call returns when its task ends, so OpenCode sends the results in the next request, as
+ * with its own blocking `task` tool), or a wake message for a task whose result came later (a restart, an Esc).
+ */
+export const isWake = (summary: ChatRequestSummary | undefined) => {
+  if (!summary) return false
+  if (summary.lastRole === 'user') return /^\[orchestrator\] \d+ delegated tasks? ended/.test(summary.lastUserMessage)
+  const delegateCalls = new Set(summary.previousToolCalls.filter((call) => call.name === 'orchestrator_delegate').map((call) => call.id))
+  return summary.lastRole === 'tool' && summary.toolResults.some((result) => delegateCalls.has(result.toolCallId))
+}
 export const isContinuation = (summary: ChatRequestSummary | undefined) => summary?.lastRole === 'user' && summary.lastUserMessage.startsWith('[orchestrator] The mission continues')
 
 /** OpenCode's `task` call for part `index`; `background` only exists with OPENCODE_EXPERIMENTAL_BACKGROUND_SUBAGENTS=true. */
@@ -144,8 +154,8 @@ export async function runMission(server: OpencodeServer, model: ScriptedModel, t
     name: `commander:${tag}`,
     match: { system: 'You are the Commander', marker: `[${tag}]` },
     respond: (request) => {
-      if (request.lastRole === 'tool') return { text: 'Delegated.' }
       const kind = isWake(request) ? 'wake' : isContinuation(request) ? 'continuation' : 'task'
+      if (kind === 'task' && request.lastRole === 'tool') return { text: 'Delegated.' }
       return script.turn(kind, counts[kind]++)
     },
   })

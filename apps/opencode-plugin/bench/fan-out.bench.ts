@@ -16,7 +16,7 @@
  *
  * Rows per N:
  * - wall: the parent's model response with the N calls ends → the parent's
- *   model request that carries every child's result (ours: the wake);
+ *   model request that carries every child's result (ours: the request with the delegate calls' results);
  * - dispatch p50 / max: that same start → each child's first model request
  *   (p50 over the children of a round, median over rounds; max = last child);
  * - the per-child timeline (p50 over children and rounds, ms after the call

@@ -11,7 +11,7 @@
  *
  * Rows:
  * - child done → parent notified: the child's final answer ends → the parent's
- *   next model request (ours: the Commander's wake; native: the parent's step
+ *   next model request (ours: the Commander's request with the delegate call's result; native: the parent's step
  *   with the task result). Median of several rounds.
  * - fan-out: see fan-out.bench.ts (beside both of OpenCode's floors) and
  *   scale.bench.ts (N=50/100, 10 missions at once).
@@ -35,6 +35,7 @@
  *   on a fresh server warmed up with 10 tasks.
  */
 import { execFile } from 'node:child_process'
+import { setMaxListeners } from 'node:events'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -120,8 +121,13 @@ async function measureHooks(report: Report) {
   try {
     await hooks['command.execute.before']!({ command: 'task', sessionID: 'ses_root', arguments: 'bench mission' }, { parts: [] })
     const tools = hooks.tool as Record<string, { execute(args: Record<string, unknown>, context: ToolContext): Promise<string> }>
-    const context = { sessionID: 'ses_root', messageID: 'msg_1', agent: 'commander', directory, worktree: directory, abort: new AbortController().signal } as unknown as ToolContext
-    for (let index = 0; index < 50; index++) await tools['orchestrator_delegate']!.execute({ agent: 'worker', title: `part ${index}`, prompt: `Do part ${index}.` }, context)
+    // The delegate call waits for its task (the fake client never reports one ending): the calls stay open while the
+    // guard is timed, and the abort at the end lets them return ("Interrupted"), as Esc would.
+    const delegations = new AbortController()
+    // One signal for all 50 calls (OpenCode gives each call its own): each waiting call listens to it.
+    setMaxListeners(64, delegations.signal)
+    const context = { sessionID: 'ses_root', messageID: 'msg_1', agent: 'commander', directory, worktree: directory, abort: delegations.signal, metadata: () => {} } as unknown as ToolContext
+    const pending = Array.from({ length: 50 }, (_, index) => tools['orchestrator_delegate']!.execute({ agent: 'worker', title: `part ${index}`, prompt: `Do part ${index}.` }, context))
     await settle(50)
     const before = hooks['tool.execute.before']!
     // Different arguments on every call: a realistic stream of work, never a loop-breaker refusal (a cycle of two would be one).
@@ -137,6 +143,10 @@ async function measureHooks(report: Report) {
     }
     report('tool.execute.before, session inside a mission of 50 tasks (in-process)', await time('ses_child_1'), 'µs/call', 50)
     report('tool.execute.before, session outside any mission (in-process)', await time('ses_elsewhere'), 'µs/call', 50)
+    delegations.abort()
+    const returned = await Promise.allSettled(pending)
+    const failed = returned.filter((result) => result.status === 'rejected')
+    if (failed.length > 0) throw new Error(`${failed.length} of 50 delegate calls failed: ${String((failed[0] as PromiseRejectedResult).reason)}`)
   } finally {
     await hooks.dispose?.()
     rmSync(directory, { recursive: true, force: true })
@@ -247,11 +257,11 @@ export default async (report: Report, raw: Raw): Promise<void> => {
   const model = await startScriptedModel()
   model.addRule({ name: 'plain', match: { user: 'plain-chat-question' }, respond: { text: 'A plain answer.' } })
   const servers: OpencodeServer[] = []
-  const start = async (withPlugin: boolean) => {
+  const start = async (withPlugin: boolean, pluginOptions?: Record<string, unknown>) => {
     const server = await startOpencodeServer({
       modelBaseURL: model.baseURL,
       // The same agents on both, so the only difference is the plugin.
-      config: { agent: NATIVE_AGENTS, plugin: withPlugin ? [pluginUrl] : [] },
+      config: { agent: NATIVE_AGENTS, plugin: withPlugin ? [pluginOptions ? [pluginUrl, pluginOptions] : pluginUrl] : [] },
       ...(withPlugin ? { expectTools: ['orchestrator_delegate'] } : {}),
     })
     servers.push(server)
@@ -321,7 +331,7 @@ export default async (report: Report, raw: Raw): Promise<void> => {
       })
     const nativeNotify = median(nativeSamples)
     report(`child done → parent notified, native task tool (median of ${nativeSamples.length})`, nativeNotify, 'ms')
-    report(`child done → parent notified, ours (Commander wake, median of ${oursSamples.length})`, median(oursSamples), 'ms', nativeNotify + 20)
+    report(`child done → parent notified, ours (the delegate call's result, median of ${oursSamples.length})`, median(oursSamples), 'ms', nativeNotify + 20)
 
     // ---- idle → continuation (the latency mission has no plan left: its last wake turn ends with work to do).
     await until(() => oursLatency.commanderRequests().filter((request) => isContinuation(request.summary)).length >= 2, 30_000, 'two continuations')
@@ -396,7 +406,9 @@ export default async (report: Report, raw: Raw): Promise<void> => {
       await dispose(server)
     }
     {
-      const server = await start(true)
+      // The delegate call waits for its task, so the 200 sequential delegations are one Commander turn (as the native
+      // parent's 200 task calls are one turn): lift the per-turn step limit and the child-session budget past them.
+      const server = await start(true, { steps: { maxToolCallsPerTurn: 1_000, maxToolCallsPerTask: 1_000 }, budgets: { maxChildSessions: 1_000 } })
       const sequential = (tag: string, children: number) =>
         runMission(server, model, tag, {
           workerDelayMs: 0,
