@@ -37,6 +37,23 @@ export type { OrchestratorErrorCode, OrchestratorErrorOptions } from './orchestr
 export { TODO_STATUSES } from './todo'
 export type { Todo, TodoAssignee, TodoEvidence, TodoStatus } from './todo'
 export { FINAL_TASK_STATUSES, isTaskFinal } from './task'
+export { ISOLATION_MODES, SEAL_LANDINGS } from './task-workspaces'
+export type {
+  AdoptWorkspacesOptions,
+  FileOverlap,
+  FinishWorkspacesOptions,
+  IntegrationTree,
+  IsolationMode,
+  LeftWorkspace,
+  PrepareWorkspaceOptions,
+  SealLanding,
+  SettleWorkspaceOptions,
+  TaskWorkspace,
+  TaskWorkspaces,
+  WorkspaceAvailability,
+  WorkspacesEnd,
+  WorkspaceSettlement,
+} from './task-workspaces'
 export type { Task, TaskStatus } from './task'
 export { createEventBus } from './event-bus'
 export type { CreateEventBusOptions, EventBus, EventListener, EventMapBase } from './event-bus'

@@ -1,4 +1,5 @@
 import type { ModelRef } from './host'
+import type { TaskWorkspace } from './task-workspaces'
 
 /** Lifecycle of a task. `queued` and `running` are live; the rest are final. */
 export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
@@ -32,6 +33,8 @@ export interface Task {
   result?: string
   /** Why the task failed or was cancelled. */
   error?: { code: string; message: string }
+  /** The task's own worktree and branch (isolation `worktree`); absent when it runs in the project folder. */
+  workspace?: TaskWorkspace
 }
 
 export function isTaskFinal(task: Pick<Task, 'status'>): boolean {

@@ -11,6 +11,7 @@ import type { JournalProblem, MissionJournal } from '../mission-journal'
 import type { MissionPrompts } from '../mission-prompts'
 import type { Clock, IdGenerator, Logger } from '../ports'
 import type { Task } from '../task'
+import type { IsolationMode, SealLanding, TaskWorkspaces } from '../task-workspaces'
 import type { TaskDispatcher } from '../task-dispatcher'
 import type { Todo } from '../todo'
 
@@ -47,6 +48,15 @@ export interface CreateMissionEngineOptions {
   retainEndedMissions?: number
   /** Receives the tasks of an ended mission when it leaves memory (e.g. the task store's archive). */
   onTaskArchive?: (task: Task) => void
+  /**
+   * Workspaces of writing tasks (a git worktree each). Absent: every task runs in the project
+   * folder, as with isolation `none`.
+   */
+  workspaces?: TaskWorkspaces
+  /** Default isolation of writing tasks (config `isolation`). Default `worktree` (used only with `workspaces`). */
+  isolation?: IsolationMode
+  /** Where a sealed mission's result goes (config `onSeal`). Default `branch`. */
+  onSeal?: SealLanding
 }
 
 export interface StartMissionOptions {
@@ -73,6 +83,8 @@ export interface DelegateOptions {
   model?: ModelRef
   /** Wake the parent with the result when the task ends. Default true; false when the caller waits for it. */
   notifyParent?: boolean
+  /** Overrides the engine's isolation for this task (writing roles only; read-only roles never get a worktree). */
+  isolation?: IsolationMode
 }
 
 export interface StopMissionOptions {
