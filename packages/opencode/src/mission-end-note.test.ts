@@ -25,6 +25,23 @@ describe('mission end notes', () => {
     ])
   })
 
+  it('says where a mission\'s result landed once its worktrees are finished', async () => {
+    const bus = createEventBus<OrchestratorEvents>({ onListenerError: (error) => { throw error } })
+    const notes: string[] = []
+    writeMissionEndNotes({ bus, rootSessionOf: () => 'ses_root', note: async (_sessionId, text) => void notes.push(text), onError: (error) => { throw error } })
+    bus.emit('mission-workspaces-end', { missionId: 'm1', outcome: 'sealed', end: { landing: { kind: 'merged', branch: 'orchestrator/m1', into: 'main' }, left: [] } })
+    bus.emit('mission-workspaces-end', {
+      missionId: 'm1',
+      outcome: 'sealed',
+      end: { landing: { kind: 'branch', branch: 'orchestrator/m1', reason: 'your working tree has uncommitted changes on main' }, left: [{ branch: 'orchestrator/m1', reason: 'result' }] },
+    })
+    bus.emit('mission-workspaces-end', { missionId: 'm1', outcome: 'stopped', end: { left: [] } })
+    expect(notes).toEqual([
+      "[orchestrator] The mission's result was merged into your branch main (from orchestrator/m1).",
+      "[orchestrator] The mission's result is on branch orchestrator/m1, not merged into your branch: your working tree has uncommitted changes on main. Merge it when ready: git merge orchestrator/m1",
+    ])
+  })
+
   it('reports a note that could not be written', async () => {
     const bus = createEventBus<OrchestratorEvents>({ onListenerError: (error) => { throw error } })
     const errors: string[] = []

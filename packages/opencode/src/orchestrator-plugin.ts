@@ -48,6 +48,8 @@ import {
   acquireInstanceLock,
   createBackgroundLedger,
   createBackgroundManager,
+  createGitTaskWorkspaces,
+  createNodeGitRunner,
   createFileStorage,
   createProcessRunner,
   createShellPermissionAnalyzer,
@@ -220,6 +222,13 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       })(),
       backgroundCount: (missionId) => background.runningCount(missionId),
       onTaskArchive: (task) => taskStore.put(task),
+      // A git worktree per Worker task, merged back when it ends (docs/decisions/085, 086).
+      workspaces: createGitTaskWorkspaces({
+        projectDirectory: input.directory,
+        git: createNodeGitRunner(),
+        logger: logger.child({ part: 'worktrees' }),
+        releaseDirectory: async (directory) => host.sessions.release?.(directory),
+      }),
       ...missionEngineSettings(config),
     })
     late.engine = engine

@@ -5,6 +5,7 @@ import {
   ISOLATION_MODES,
   OrchestratorError,
   closestName,
+  describeTaskSettlement,
   errorMessage,
   truncateForMessage,
   type MissionEngine,
@@ -203,7 +204,8 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
         }
         const [ended] = outcome
         if (!ended) return `${task.id} vanished.`
-        return `${taskLine(ended)}\n${ended.status === 'completed' ? (ended.result ?? '(no answer)') : `Reason: ${ended.error?.message ?? ended.status}`}`
+        const worktree = describeTaskSettlement(ended)
+        return `${taskLine(ended)}\n${ended.status === 'completed' ? (ended.result ?? '(no answer)') : `Reason: ${ended.error?.message ?? ended.status}`}${worktree === '' ? '' : `\n${worktree}`}`
       },
     }),
 
