@@ -230,6 +230,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         logger: logger.child({ part: 'worktrees' }),
         releaseDirectory: async (directory) => host.sessions.release?.(directory),
       }),
+      stopTaskWork: async (task) => void (task.sessionId !== undefined ? await background.killSession(task.sessionId) : undefined),
       ...missionEngineSettings(config),
     })
     late.engine = engine
