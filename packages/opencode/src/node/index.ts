@@ -32,3 +32,7 @@ export type {
   ShellPermissionContext,
   ShellPermissionRequest,
 } from './shell-permission'
+export { createNodeGitRunner } from './worktrees/git-runner'
+export type { CreateNodeGitRunnerOptions, GitResult, GitRunOptions, GitRunner } from './worktrees/git-runner'
+export { createGitTaskWorkspaces, integrationBranchOf, taskBranchOf } from './worktrees/git-task-workspaces'
+export type { CreateGitTaskWorkspacesOptions } from './worktrees/git-task-workspaces'
