@@ -50,9 +50,12 @@ import {
   createBackgroundManager,
   createFileStorage,
   createProcessRunner,
+  createGitTaskWorkspaces,
+  createNodeGitRunner,
   createShellConfinement,
   createShellPermissionAnalyzer,
   readProcessIdentity,
+  type GitRunner,
   type NodeProcessRunner,
   type ProcessIdentity,
 } from './node'
@@ -80,6 +83,8 @@ export interface OrchestratorPluginDependencies {
    * decides first; the wrapper may add a wait of its own.
    */
   wrapDispatcher?: (local: TaskDispatcher, context: { directory: string; logger: Logger }) => TaskDispatcher
+  /** Runs git for the Workers' worktrees. Default: `git` from PATH, without a shell. */
+  git?: GitRunner
 }
 
 export { CommandHandledSignal } from './command-handled'
@@ -253,6 +258,15 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       })(),
       backgroundCount: (missionId) => background.runningCount(missionId),
       onTaskArchive: (task) => taskStore.put(task),
+      // Workers write in git worktrees of their own (issue 14); the host lets go of a worktree's OpenCode instance before it is removed.
+      workspaces: createGitTaskWorkspaces({
+        projectDirectory: input.directory,
+        git: dependencies.git ?? createNodeGitRunner(),
+        logger,
+        releaseDirectory: (directory) => host.sessions.release?.(directory) ?? Promise.resolve(),
+      }),
+      isolation: config.isolation,
+      onSeal: config.onSeal,
       ...missionEngineSettings(config),
     })
     late.engine = engine
