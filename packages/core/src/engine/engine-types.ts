@@ -57,6 +57,11 @@ export interface CreateMissionEngineOptions {
   isolation?: IsolationMode
   /** Where a sealed mission's result goes (config `onSeal`). Default `branch`. */
   onSeal?: SealLanding
+  /**
+   * Worktrees made (and the host's instance for each booted) when a mission starts, while the
+   * Planner plans, so the first Workers do not wait for them: the Worker concurrency. Default 0.
+   */
+  warmWorktrees?: number
 }
 
 export interface StartMissionOptions {
