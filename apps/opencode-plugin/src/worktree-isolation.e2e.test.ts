@@ -151,7 +151,12 @@ describe('a Worker in its own worktree (real OpenCode server)', () => {
     // The user's checkout still has the original file.
     expect(readFileSync(join(server.directory, 'shared.txt'), 'utf8')).toBe(SHARED)
     // Someone tells the Commander that both changed shared.txt (in a delegation result or a wake).
-    await until(context(), () => requestsOf(model, `commander:${marker}`).some((request) => JSON.stringify(request.summary?.body.messages ?? []).includes('shared.txt')), 30_000, 'the Commander heard of the overlap')
+    await until(
+      context(),
+      () => requestsOf(model, `commander:${marker}`).some((request) => request.summary?.toolResults.some((result) => /Files changed by more than one worker \(merged cleanly; check they still fit together\): shared\.txt \(task_\S+, task_\S+\)/.test(result.content)) === true),
+      30_000,
+      'the Commander heard of the overlap',
+    )
     await stopMission(rootSessionId)
   })
 

@@ -5,6 +5,7 @@ import {
   ISOLATION_MODES,
   OrchestratorError,
   closestName,
+  describeTaskSettlement,
   errorMessage,
   truncateForMessage,
   type MissionEngine,
@@ -203,7 +204,9 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
         }
         const [ended] = outcome
         if (!ended) return `${task.id} vanished.`
-        return `${taskLine(ended)}\n${ended.status === 'completed' ? (ended.result ?? '(no answer)') : `Reason: ${ended.error?.message ?? ended.status}`}`
+        // Files other Workers changed too, work kept on a branch, a conflict: the caller hears it with the result (issue 14).
+        const worktree = describeTaskSettlement(ended)
+        return `${taskLine(ended)}\n${ended.status === 'completed' ? (ended.result ?? '(no answer)') : `Reason: ${ended.error?.message ?? ended.status}`}${worktree === '' ? '' : `\n${worktree}`}`
       },
     }),
 
