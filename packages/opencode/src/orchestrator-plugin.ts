@@ -10,6 +10,7 @@ import {
   createTaskStore,
   describeEnd,
   describeFatalTaskNote,
+  describeWorkspacesEnd,
   errorMessage,
   isMissionFinal,
   missionEngineSettings,
@@ -232,6 +233,13 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     // Opt-in timing of the dispatch hot path for the benchmarks (see dispatch-trace.ts).
     const traceFile = (dependencies.env ?? process.env)['OPENCODE_ORCHESTRATOR_TRACE']
     const trace = traceFile ? createDispatchTrace({ file: resolve(input.directory, traceFile), clock, logger }) : undefined
+    // Workers write in git worktrees of their own (issue 14); the host lets go of a worktree's OpenCode instance before it is removed.
+    const workspaces = createGitTaskWorkspaces({
+      projectDirectory: input.directory,
+      git: dependencies.git ?? createNodeGitRunner(),
+      logger,
+      releaseDirectory: (directory) => host.sessions.release?.(directory) ?? Promise.resolve(),
+    })
     const engine = createMissionEngine({
       host: trace ? trace.traceHost(host) : host,
       bus,
@@ -258,13 +266,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       })(),
       backgroundCount: (missionId) => background.runningCount(missionId),
       onTaskArchive: (task) => taskStore.put(task),
-      // Workers write in git worktrees of their own (issue 14); the host lets go of a worktree's OpenCode instance before it is removed.
-      workspaces: createGitTaskWorkspaces({
-        projectDirectory: input.directory,
-        git: dependencies.git ?? createNodeGitRunner(),
-        logger,
-        releaseDirectory: (directory) => host.sessions.release?.(directory) ?? Promise.resolve(),
-      }),
+      workspaces,
       isolation: config.isolation,
       onSeal: config.onSeal,
       ...missionEngineSettings(config),
@@ -415,6 +417,14 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     bus.on('mission-stop', endBackground)
     bus.on('mission-fail', endBackground)
     bus.on('mission-seal', endBackground)
+    // Where a mission's result landed (config onSeal) and what it left: a notice beside the seal/stop notice (issue 14 #6).
+    bus.on('mission-workspaces-end', ({ missionId, outcome, end }) => {
+      const text = describeWorkspacesEnd(end)
+      if (text === '') return
+      void host
+        .toast({ title: outcome === 'sealed' ? `Mission ${missionId}: the result` : `Mission ${missionId}: worktrees`, message: text.slice(0, 400), variant: outcome === 'sealed' && end.left.length === 0 ? 'info' : 'warning', durationMs: 15_000 })
+        .catch((error: unknown) => logger.log('error', 'could not show a notice', { missionId, error: errorMessage(error) }))
+    })
     bus.on('mission-start', ({ missionId, goal }) => logger.log('info', 'mission started', { missionId, goal }))
     bus.on('mission-transition', (event) => logger.log('info', 'mission transition', { ...event }))
 
@@ -583,8 +593,15 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           engine.startMission({ rootSessionId: sessionId, goal: checked.goal, expectUserMessage: true })
           return
         }
-        case 'status':
-          return reply(statusText(mission, mission ? background.list({ missionId: mission.id }) : [], mission ? { reportPath: reportPathOf(mission.id) } : {}), 'info', { durationMs: 10_000 })
+        case 'status': {
+          const worktrees = mission
+            ? await workspaces.list({ missionId: mission.id }).catch((error: unknown) => {
+                logger.log('warn', 'could not list the mission\'s worktrees for /status', { missionId: mission.id, error: errorMessage(error) })
+                return []
+              })
+            : []
+          return reply(statusText(mission, mission ? background.list({ missionId: mission.id }) : [], mission ? { reportPath: reportPathOf(mission.id), worktrees } : {}), 'info', { durationMs: 10_000 })
+        }
         case 'stop': {
           if (!mission || isMissionFinal(mission.state)) return reply('No mission is running in this session.', 'info')
           const reason = command.note === undefined ? `stopped by the user (${slash(command.via)})` : `stopped by the user: ${command.note}`
