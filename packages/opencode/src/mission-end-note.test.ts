@@ -25,23 +25,6 @@ describe('mission end notes', () => {
     ])
   })
 
-  it('says where a mission\'s result landed once its worktrees are finished', async () => {
-    const bus = createEventBus<OrchestratorEvents>({ onListenerError: (error) => { throw error } })
-    const notes: string[] = []
-    writeMissionEndNotes({ bus, rootSessionOf: () => 'ses_root', note: async (_sessionId, text) => void notes.push(text), onError: (error) => { throw error } })
-    bus.emit('mission-workspaces-end', { missionId: 'm1', outcome: 'sealed', end: { landing: { kind: 'merged', branch: 'orchestrator/m1', into: 'main' }, left: [] } })
-    bus.emit('mission-workspaces-end', {
-      missionId: 'm1',
-      outcome: 'sealed',
-      end: { landing: { kind: 'branch', branch: 'orchestrator/m1', reason: 'your working tree has uncommitted changes on main' }, left: [{ branch: 'orchestrator/m1', reason: 'result' }] },
-    })
-    bus.emit('mission-workspaces-end', { missionId: 'm1', outcome: 'stopped', end: { left: [] } })
-    expect(notes).toEqual([
-      "[orchestrator] The mission's result was merged into your branch main (from orchestrator/m1).",
-      "[orchestrator] The mission's result is on branch orchestrator/m1, not merged into your branch: your working tree has uncommitted changes on main. Merge it when ready: git merge orchestrator/m1",
-    ])
-  })
-
   it('reports a note that could not be written', async () => {
     const bus = createEventBus<OrchestratorEvents>({ onListenerError: (error) => { throw error } })
     const errors: string[] = []
@@ -58,5 +41,22 @@ describe('mission end notes', () => {
     expect(missionEndNote({ kind: 'stop', reason: 'stopped by the user (/stop)' }, '.opencode/orchestrator/missions/m1/report.html')).toBe(
       '[orchestrator] Mission stopped by the user (/stop)\nReport: .opencode/orchestrator/missions/m1/report.html',
     )
+  })
+
+  it('says where a mission\'s result landed and which worktrees and branches are left, once git is done', () => {
+    const bus = createEventBus<OrchestratorEvents>({ onListenerError: (error) => { throw error } })
+    const notes: Array<[string, string]> = []
+    writeMissionEndNotes({ bus, rootSessionOf: () => 'ses_root', note: async (sessionId, text) => void notes.push([sessionId, text]), onError: (error) => { throw error } })
+    bus.emit('mission-workspaces-end', { missionId: 'm1', outcome: 'sealed', end: { landing: { kind: 'branch', branch: 'orchestrator/m1' }, left: [] } })
+    bus.emit('mission-workspaces-end', {
+      missionId: 'm2',
+      outcome: 'stopped',
+      end: { left: [{ branch: 'orchestrator/m2--task_1', path: '/repo/.git/orchestrator/worktrees/m2/w1', taskId: 'task_1', reason: 'dirty' }] },
+    })
+    bus.emit('mission-workspaces-end', { missionId: 'm3', outcome: 'stopped', end: { left: [] } })
+    expect(notes).toEqual([
+      ['ses_root', '[orchestrator] The mission\'s result is on branch orchestrator/m1 (config onSeal "branch"); review it, then merge it: git merge orchestrator/m1'],
+      ['ses_root', '[orchestrator] Worktrees and branches left (1):\n- orchestrator/m2--task_1 at /repo/.git/orchestrator/worktrees/m2/w1 (task_1): dirty'],
+    ])
   })
 })

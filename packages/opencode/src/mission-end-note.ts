@@ -16,8 +16,7 @@ export function missionEndNote(event: MissionEndEvent, reportPath?: string): str
 
 /**
  * Writes {@link missionEndNote} into the mission's root session (a message without a model call)
- * when it seals, stops or fails — whoever ended it — and, once its worktrees are finished, where its
- * result landed and which worktrees and branches were left. Returns the unsubscribe function.
+ * when it seals, stops or fails — whoever ended it. Returns the unsubscribe function.
  */
 export function writeMissionEndNotes(options: {
   bus: EventBus<OrchestratorEvents>
@@ -36,7 +35,7 @@ export function writeMissionEndNotes(options: {
     options.bus.on('mission-seal', ({ missionId, todos }) => write(missionId, { kind: 'seal', todoCount: todos.length })),
     options.bus.on('mission-stop', ({ missionId, reason }) => write(missionId, { kind: 'stop', reason })),
     options.bus.on('mission-fail', ({ missionId, reason }) => write(missionId, { kind: 'fail', reason })),
-    // The worktrees finish just after the end: where the result landed, and what was left, in a line of its own.
+    // Where the result landed (onSeal) and which worktrees and branches are left: a line of its own, once git is done.
     options.bus.on('mission-workspaces-end', ({ missionId, end }) => {
       const text = describeWorkspacesEnd(end)
       const sessionId = options.rootSessionOf(missionId)

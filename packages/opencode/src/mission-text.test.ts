@@ -61,36 +61,6 @@ describe('statusText: each line from the state that produced it', () => {
     expect(text.endsWith('Report: r/report.html')).toBe(true)
   })
 
-  it('worktrees: the ones in use while the mission runs, where the result went and what was left once it ended', () => {
-    const running = mission({
-      tasks: [
-        { ...task('a', 'worker', 'running'), workspace: { path: '/r/.git/orchestrator/worktrees/mission_1/w1', branch: 'orchestrator/mission_1--a', base: 'abc1234', slot: 'w1' } },
-        {
-          ...task('b', 'worker', 'failed'),
-          workspace: { path: '/r/.git/orchestrator/worktrees/mission_1/w2', branch: 'orchestrator/mission_1--b', base: 'abc1234', slot: 'w2' },
-          settlement: { kind: 'conflict', files: ['a.ts'], withTaskIds: ['c'], branch: 'orchestrator/mission_1--b', overlaps: [] },
-        },
-      ],
-    })
-    expect(statusText(running, []).split('\n').slice(2)).toEqual([
-      'Worktrees (2):',
-      '- orchestrator/mission_1--a at /r/.git/orchestrator/worktrees/mission_1/w1 (a): running',
-      '- orchestrator/mission_1--b at /r/.git/orchestrator/worktrees/mission_1/w2 (b): merge conflict',
-    ])
-    const stopped = mission({
-      state: 'stopped',
-      end: { at: 1, reason: 'stopped by the user (/stop)' },
-      workspaces: { end: { left: [{ branch: 'orchestrator/mission_1--b', path: '/r/w2', taskId: 'b', reason: 'merge conflict in a.ts with c' }] } },
-    })
-    expect(statusText(stopped, [])).toContain('\nWorktrees and branches left (1):\n- orchestrator/mission_1--b at /r/w2 (b): merge conflict in a.ts with c')
-    const sealed = mission({ state: 'sealed', end: { at: 1, reason: 'sealed' }, workspaces: { end: { landing: { kind: 'branch', branch: 'orchestrator/mission_1' }, left: [{ branch: 'orchestrator/mission_1', reason: "the mission's result" }] } } })
-    expect(statusText(sealed, [])).toContain('\nThe mission\'s result is on branch orchestrator/mission_1 (config onSeal "branch"); review it, then merge it: git merge orchestrator/mission_1')
-    expect(statusText(sealed, [])).not.toContain('left (')
-    expect(statusText(mission({ workspaces: { fallback: 'the git repository at /r has no commit yet' } }), [])).toContain(
-      '\nWorkers share the project folder (no worktree isolation): the git repository at /r has no commit yet.',
-    )
-  })
-
   it('no mission: names the command to start one', () => {
     expect(statusText(undefined, [])).toBe(`No mission in this session. Start one with ${slash('task')} "<what to build>".`)
   })

@@ -1,14 +1,13 @@
 import {
   describeContinuations,
   describeEnd,
-  describeIsolationFallback,
   describeLeftWorkspaces,
   describeReportLocation,
-  describeWorkspacesEnd,
   describeState,
   describeTally,
   isMissionFinal,
   tallyMission,
+  type LeftWorkspace,
   type MissionSession,
   type MissionSnapshot,
 } from '@opencode-orchestrator/core'
@@ -20,6 +19,8 @@ export interface StatusTextOptions {
   reportPath?: string
   /** Sessions of the mission with a recovery in progress. */
   retrying?: number
+  /** The mission's worktrees and branches (isolation "worktree"), listed when there are any. */
+  worktrees?: readonly LeftWorkspace[]
 }
 
 /**
@@ -37,26 +38,9 @@ export function statusText(mission: MissionSnapshot | undefined, jobs: readonly 
   ]
   if (mission.pausedReason) lines.push(`paused: ${mission.pausedReason} — ${slash('task')} to resume`)
   if (mission.end) lines.push(describeEnd(mission.state, mission.end.reason))
-  lines.push(...worktreeLines(mission))
   if (options.reportPath !== undefined) lines.push(describeReportLocation(options.reportPath, isMissionFinal(mission.state)))
+  if (options.worktrees !== undefined && options.worktrees.length > 0) lines.push(describeLeftWorkspaces(options.worktrees))
   return lines.join('\n')
-}
-
-/** The mission's worktrees: the ones in use while it runs; where the result went and what was left once it ended. */
-function worktreeLines(mission: MissionSnapshot): string[] {
-  const workspaces = mission.workspaces
-  if (workspaces?.fallback !== undefined) return [describeIsolationFallback(workspaces.fallback)]
-  if (workspaces?.end !== undefined) {
-    const text = describeWorkspacesEnd(workspaces.end)
-    return text === '' ? [] : [text]
-  }
-  const inUse = mission.tasks.flatMap((task) =>
-    task.workspace !== undefined && (task.settlement === undefined || task.settlement.kind === 'conflict' || task.settlement.kind === 'kept')
-      ? [{ branch: task.workspace.branch, path: task.workspace.path, taskId: task.id, reason: task.settlement === undefined ? task.status : task.settlement.kind === 'conflict' ? 'merge conflict' : task.settlement.reason }]
-      : [],
-  )
-  const text = describeLeftWorkspaces(inUse, 'Worktrees')
-  return text === '' ? [] : [text]
 }
 
 /** What a compacted session must keep: who it is, the plan, the budgets, the open work. */

@@ -204,6 +204,7 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
         }
         const [ended] = outcome
         if (!ended) return `${task.id} vanished.`
+        // Files other Workers changed too, work kept on a branch, a conflict: the caller hears it with the result (issue 14).
         const worktree = describeTaskSettlement(ended)
         return `${taskLine(ended)}\n${ended.status === 'completed' ? (ended.result ?? '(no answer)') : `Reason: ${ended.error?.message ?? ended.status}`}${worktree === '' ? '' : `\n${worktree}`}`
       },
