@@ -578,7 +578,9 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
             }
             if (mission) {
               return reply(
-                `Mission ${mission.id} has ended (${mission.state}${mission.end?.reason ? `: ${mission.end.reason}` : ''}); it cannot be resumed. Start a new one with ${slash('task')} "<what to build>".`,
+                `Mission ${mission.id} has ended (${mission.state}${mission.end?.reason ? `: ${mission.end.reason}` : ''}); it cannot be resumed. Start a new one with ${slash('task')} "<what to build>".${
+                  mission.workspaces?.end ? `\n${describeWorkspacesEnd(mission.workspaces.end)}` : ''
+                }`.trimEnd(),
                 'info',
                 { note: true },
               )
