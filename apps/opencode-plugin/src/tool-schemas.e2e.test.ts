@@ -21,6 +21,7 @@ const EXPECTED: Record<string, Record<string, Schema>> = {
     title: text(1, 120),
     prompt: text(1),
     todoIds: { type: 'array', maxItems: 100, items: ID },
+    isolation: { type: 'string', enum: ['worktree', 'none'] },
   },
   orchestrator_task_status: { taskId: ID },
   orchestrator_task_result: { taskId: ID },

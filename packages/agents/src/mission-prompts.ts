@@ -1,4 +1,5 @@
 import type { Clock, MissionPrompts, MissionSnapshot, Task } from '@opencode-orchestrator/core'
+import { describeTaskSettlement } from '@opencode-orchestrator/core'
 import { buildStepContext } from './build-step-context'
 import type { StepSnapshot } from './build-step-context'
 
@@ -72,7 +73,8 @@ export function createMissionPrompts(options: CreateMissionPromptsOptions): Miss
           task.status === 'completed'
             ? clip(task.result ?? '(no answer)', limit)
             : `${task.status}: ${clip(task.error?.message ?? 'no reason given', limit)}`
-        return `## ${task.id} · ${task.agent} · ${task.status}${todos}\n${task.title}\n${body}`
+        const worktree = describeTaskSettlement(task)
+        return `## ${task.id} · ${task.agent} · ${task.status}${todos}\n${task.title}\n${body}${worktree === '' ? '' : `\n${worktree}`}`
       })
       return [
         `[orchestrator] ${tasks.length} delegated task${tasks.length === 1 ? '' : 's'} ended.`,

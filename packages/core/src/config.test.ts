@@ -33,6 +33,8 @@ describe('defaultConfig', () => {
       docsCache: { maxEntries: 50, maxEntryBytes: 65_536, maxTotalBytes: 1_048_576 },
       notifications: { progressIntervalMs: 3000 },
       agents: {},
+      isolation: 'worktree',
+      onSeal: 'branch',
       missionDirectory: '.opencode/orchestrator',
     })
   })
@@ -137,7 +139,7 @@ describe('parseConfig', () => {
 
   it('rejects unknown keys and lists the valid ones', () => {
     expect(problems({ concurency: {} })).toEqual([
-      `${SOURCE}: concurency: got {}, expected no such key; valid keys: $schema, concurrency, budgets, continuation, taskStore, recovery, background, steps, docsCache, notifications, agents, missionDirectory (did you mean "concurrency"?)`,
+      `${SOURCE}: concurency: got {}, expected no such key; valid keys: $schema, concurrency, budgets, continuation, taskStore, recovery, background, steps, docsCache, notifications, agents, isolation, onSeal, missionDirectory (did you mean "concurrency"?)`,
     ])
     expect(problems({ budgets: { maxDepht: 3 } })[0]).toContain('budgets.maxDepht: got 3, expected no such key; valid keys: maxIterations,')
     expect(problems({ agents: { worker: { promt: 'x' } } })[0]).toContain('(did you mean "prompt"?)')

@@ -1,5 +1,6 @@
 import type { HostError } from './host'
 import type { Task } from './task'
+import type { WorkspacesEnd } from './task-workspaces'
 import type { Todo } from './todo'
 
 /** States of a mission. The last four are final. */
@@ -43,6 +44,8 @@ export type OrchestratorEvents = {
   /** `by`: who stopped it — `user` (a command, Esc) or `orchestrator` (its loop, a budget, a guard). */
   'mission-stop': { missionId: string; reason: string; budget?: BudgetName; by?: 'user' | 'orchestrator' }
   'mission-fail': { missionId: string; reason: string; error?: HostError }
+  /** The worktrees of an ended mission were finished: where its result landed and what was left. After the seal, stop or fail. */
+  'mission-workspaces-end': { missionId: string; outcome: 'sealed' | 'stopped' | 'failed'; end: WorkspacesEnd }
   'todo-update': { missionId: string; todos: Todo[] }
   'budget-exceed': { missionId: string; budget: BudgetName; limit: number; value: number }
   'recovery-start': {

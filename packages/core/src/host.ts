@@ -46,6 +46,13 @@ export interface CreateSessionOptions {
   agent?: string
   /** Extra permission rules for this session only. */
   permission?: PermissionRule[]
+  /**
+   * Absolute folder the session runs in as its project folder (its file tools and shell work
+   * there), e.g. a Worker's git worktree. Absent: the host's own project folder. A host remembers
+   * it for every later call on that session (prompt, abort, messages, status, delete, …), so
+   * callers pass it once, here.
+   */
+  directory?: string
 }
 
 export interface PromptOptions {
@@ -188,6 +195,19 @@ export interface HostSessions {
   status(): Promise<Record<string, HostSessionStatus>>
   /** Compacts a session's history so it fits the model's context again. */
   summarize(sessionId: string, model?: ModelRef): Promise<void>
+  /**
+   * Boots the host's instance for `directory` ahead of use, so the first session created there
+   * does not pay the start-up (OpenCode: about a second per new folder). Optional: a host
+   * without per-folder instances leaves it out. Never throws for a folder it cannot warm; it
+   * logs and returns.
+   */
+  warm?(directory: string): Promise<void>
+  /**
+   * Lets go of the host's instance for `directory` before the folder is removed, so nothing of
+   * the host keeps writing there. Optional, like {@link warm}. Sessions created there must have
+   * ended before.
+   */
+  release?(directory: string): Promise<void>
 }
 
 /**

@@ -37,13 +37,30 @@ export type { OrchestratorErrorCode, OrchestratorErrorOptions } from './orchestr
 export { TODO_STATUSES } from './todo'
 export type { Todo, TodoAssignee, TodoEvidence, TodoStatus } from './todo'
 export { FINAL_TASK_STATUSES, isTaskFinal } from './task'
+export { ISOLATION_MODES, SEAL_LANDINGS } from './task-workspaces'
+export type {
+  AdoptWorkspacesOptions,
+  FileOverlap,
+  FinishWorkspacesOptions,
+  IntegrationTree,
+  IsolationMode,
+  LeftWorkspace,
+  PrepareWorkspaceOptions,
+  SealLanding,
+  SettleWorkspaceOptions,
+  TaskWorkspace,
+  TaskWorkspaces,
+  WorkspaceAvailability,
+  WorkspacesEnd,
+  WorkspaceSettlement,
+} from './task-workspaces'
 export type { Task, TaskStatus } from './task'
 export { createEventBus } from './event-bus'
 export type { CreateEventBusOptions, EventBus, EventListener, EventMapBase } from './event-bus'
 export type { BudgetName, MissionState, OrchestratorEventName, OrchestratorEvents, RecoveryKind } from './events'
 export type { ContinuationDecision, ContinuationInput, ContinuationPolicy } from './continuation'
 export { FINAL_MISSION_STATES, MISSION_JOURNAL_VERSION, isMissionFinal } from './mission'
-export type { MissionBudgets, MissionCounters, MissionEnd, MissionRecord, MissionSession, MissionSnapshot } from './mission'
+export type { MissionBudgets, MissionCounters, MissionEnd, MissionRecord, MissionSession, MissionSnapshot, MissionWorkspaces } from './mission'
 export { createMissionJournal, parseMissionJournal } from './mission-journal'
 export type { CreateMissionJournalOptions, JournalProblem, MissionJournal } from './mission-journal'
 export { defaultMissionPrompts } from './mission-prompts'
@@ -112,6 +129,13 @@ export {
 } from './words/describe-recovery'
 export type { RecoveryAction, RecoveryContext } from './words/describe-recovery'
 export { asSentence, plural } from './words/sentence'
+export {
+  describeIsolationFallback,
+  describeLeftWorkspaces,
+  describeMergeConflict,
+  describeTaskSettlement,
+  describeWorkspacesEnd,
+} from './words/describe-workspaces'
 export { readableReason } from './words/readable-reason'
 export { MISSION_GOAL_MAX_LENGTH, normalizeMissionGoal } from './mission-goal'
 export type { MissionGoalCheck } from './mission-goal'

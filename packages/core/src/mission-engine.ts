@@ -49,6 +49,7 @@ export function createMissionEngine(options: CreateMissionEngineOptions): Missio
     recheckRoot: (...args) => loop.recheckRoot(...args),
     finish: (...args) => ending.finish(...args),
     stopMission: (...args) => ending.stopMission(...args),
+    finishWorkspaces: (...args) => ending.finishWorkspaces(...args),
     evictEnded: () => ending.evictEnded(),
     exceed: (...args) => budgets.exceed(...args),
     armWallTimer: (...args) => budgets.armWallTimer(...args),

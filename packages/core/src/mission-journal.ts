@@ -22,6 +22,30 @@ function buildMissionRecordSchema() {
     updatedAt: z.number(),
   })
 
+  const overlapsSchema = z.array(z.object({ file: z.string(), taskIds: z.array(z.string()) }))
+  const workspaceSchema = z.object({ path: z.string().min(1), branch: z.string().min(1), base: z.string().min(1), slot: z.string().min(1) })
+  const settlementSchema = z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('merged'), files: z.array(z.string()), commit: z.string(), overlaps: overlapsSchema }),
+    z.object({ kind: z.literal('unchanged'), overlaps: overlapsSchema }),
+    z.object({ kind: z.literal('conflict'), files: z.array(z.string()), withTaskIds: z.array(z.string()), branch: z.string(), overlaps: overlapsSchema }),
+    z.object({ kind: z.literal('kept'), reason: z.string(), branch: z.string(), path: z.string().optional(), overlaps: overlapsSchema }),
+  ])
+  const leftSchema = z.object({ branch: z.string(), path: z.string().optional(), taskId: z.string().optional(), reason: z.string() })
+  const missionWorkspacesSchema = z.object({
+    fallback: z.string().optional(),
+    end: z
+      .object({
+        landing: z
+          .discriminatedUnion('kind', [
+            z.object({ kind: z.literal('merged'), branch: z.string(), into: z.string() }),
+            z.object({ kind: z.literal('branch'), branch: z.string(), reason: z.string().optional() }),
+          ])
+          .optional(),
+        left: z.array(leftSchema),
+      })
+      .optional(),
+  })
+
   const taskSchema = z.object({
     id: z.string().min(1),
     missionId: z.string(),
@@ -40,6 +64,9 @@ function buildMissionRecordSchema() {
     endedAt: z.number().optional(),
     result: z.string().optional(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
+    isolation: z.enum(['worktree', 'none']).optional(),
+    workspace: workspaceSchema.optional(),
+    settlement: settlementSchema.optional(),
   })
 
   const missionRecordSchema = z.object({
@@ -90,6 +117,7 @@ function buildMissionRecordSchema() {
         budget: z.enum(['iterations', 'wallTime', 'childSessions', 'depth', 'breadth', 'tokens', 'cost']).optional(),
       })
       .optional(),
+    workspaces: missionWorkspacesSchema.optional(),
   })
   return missionRecordSchema
 }

@@ -1,6 +1,7 @@
 import type { MissionSnapshot } from './mission'
 import type { Task } from './task'
 import type { Todo } from './todo'
+import { describeTaskSettlement } from './words/describe-workspaces'
 
 /**
  * Texts the mission engine sends to sessions. The agents package provides the
@@ -43,7 +44,8 @@ export const defaultMissionPrompts: MissionPrompts = {
         task.status === 'completed'
           ? clip(task.result ?? '(no answer)', RESULT_LIMIT)
           : `Reason: ${task.error?.message ?? task.status}`
-      return `${head}\n${body}`
+      const worktree = describeTaskSettlement(task)
+      return `${head}\n${body}${worktree === '' ? '' : `\n${worktree}`}`
     })
     return [`[orchestrator] ${tasks.length} delegated task${tasks.length === 1 ? '' : 's'} ended:`, ...lines].join('\n\n')
   },

@@ -1,6 +1,7 @@
 import type { BudgetName, MissionState } from './events'
 import type { ModelRef } from './host'
 import type { Task } from './task'
+import type { WorkspacesEnd } from './task-workspaces'
 import type { Todo } from './todo'
 
 /** Schema version of the mission journal written by this code. */
@@ -81,6 +82,16 @@ export interface MissionRecord {
   /** Model pinned by the user for this mission, never replaced by a fallback. */
   pinnedModel?: ModelRef
   end?: MissionEnd
+  /** Worktree isolation of the mission's Workers (absent: none was tried). */
+  workspaces?: MissionWorkspaces
+}
+
+/** What the journal keeps of a mission's worktrees. */
+export interface MissionWorkspaces {
+  /** Why the Workers share the project folder although isolation is `worktree` (told once). */
+  fallback?: string
+  /** How the worktrees ended: where the result landed, what was left (set after the mission ended). */
+  end?: WorkspacesEnd
 }
 
 /** Read-only view handed to prompts, notices and tools. */

@@ -22,6 +22,7 @@ export type OrchestratorErrorCode =
   | 'invalid-argument'
   | 'not-implemented'
   | 'disposed'
+  | 'git-failed'
 
 export interface OrchestratorErrorOptions {
   code: OrchestratorErrorCode

@@ -226,3 +226,6 @@ export function createLogger(
     },
   }
 }
+
+/** Workspaces of writing tasks (git worktrees): the port and its types live in `task-workspaces.ts`. */
+export type { TaskWorkspace, TaskWorkspaces } from './task-workspaces'

@@ -1,4 +1,5 @@
 import type { ModelRef } from './host'
+import type { IsolationMode, TaskWorkspace, WorkspaceSettlement } from './task-workspaces'
 
 /** Lifecycle of a task. `queued` and `running` are live; the rest are final. */
 export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
@@ -32,6 +33,12 @@ export interface Task {
   result?: string
   /** Why the task failed or was cancelled. */
   error?: { code: string; message: string }
+  /** Isolation asked for this task (delegate's `isolation`); absent: the engine's default. Only writing roles are isolated. */
+  isolation?: IsolationMode
+  /** The task's own worktree and branch (isolation `worktree`); absent when it runs in the project folder. */
+  workspace?: TaskWorkspace
+  /** What became of the task's worktree when it ended: merged, unchanged, conflicted or kept (with overlaps). */
+  settlement?: WorkspaceSettlement
 }
 
 export function isTaskFinal(task: Pick<Task, 'status'>): boolean {

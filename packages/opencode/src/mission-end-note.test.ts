@@ -42,4 +42,21 @@ describe('mission end notes', () => {
       '[orchestrator] Mission stopped by the user (/stop)\nReport: .opencode/orchestrator/missions/m1/report.html',
     )
   })
+
+  it('says where a mission\'s result landed and which worktrees and branches are left, once git is done', () => {
+    const bus = createEventBus<OrchestratorEvents>({ onListenerError: (error) => { throw error } })
+    const notes: Array<[string, string]> = []
+    writeMissionEndNotes({ bus, rootSessionOf: () => 'ses_root', note: async (sessionId, text) => void notes.push([sessionId, text]), onError: (error) => { throw error } })
+    bus.emit('mission-workspaces-end', { missionId: 'm1', outcome: 'sealed', end: { landing: { kind: 'branch', branch: 'orchestrator/m1' }, left: [] } })
+    bus.emit('mission-workspaces-end', {
+      missionId: 'm2',
+      outcome: 'stopped',
+      end: { left: [{ branch: 'orchestrator/m2--task_1', path: '/repo/.git/orchestrator/worktrees/m2/w1', taskId: 'task_1', reason: 'dirty' }] },
+    })
+    bus.emit('mission-workspaces-end', { missionId: 'm3', outcome: 'stopped', end: { left: [] } })
+    expect(notes).toEqual([
+      ['ses_root', '[orchestrator] The mission\'s result is on branch orchestrator/m1 (config onSeal "branch"); review it, then merge it: git merge orchestrator/m1'],
+      ['ses_root', '[orchestrator] Worktrees and branches left (1):\n- orchestrator/m2--task_1 at /repo/.git/orchestrator/worktrees/m2/w1 (task_1): dirty'],
+    ])
+  })
 })

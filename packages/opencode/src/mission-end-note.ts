@@ -1,4 +1,4 @@
-import { describeEnd, describeReportLocation, type EventBus, type OrchestratorEvents } from '@opencode-orchestrator/core'
+import { describeEnd, describeReportLocation, describeWorkspacesEnd, type EventBus, type OrchestratorEvents } from '@opencode-orchestrator/core'
 
 export type MissionEndEvent = { kind: 'seal'; todoCount: number } | { kind: 'stop' | 'fail'; reason: string }
 
@@ -35,6 +35,13 @@ export function writeMissionEndNotes(options: {
     options.bus.on('mission-seal', ({ missionId, todos }) => write(missionId, { kind: 'seal', todoCount: todos.length })),
     options.bus.on('mission-stop', ({ missionId, reason }) => write(missionId, { kind: 'stop', reason })),
     options.bus.on('mission-fail', ({ missionId, reason }) => write(missionId, { kind: 'fail', reason })),
+    // Where the result landed (onSeal) and which worktrees and branches are left: a line of its own, once git is done.
+    options.bus.on('mission-workspaces-end', ({ missionId, end }) => {
+      const text = describeWorkspacesEnd(end)
+      const sessionId = options.rootSessionOf(missionId)
+      if (text === '' || sessionId === undefined) return
+      options.note(sessionId, `[orchestrator] ${text}`).catch((error: unknown) => options.onError(error, missionId))
+    }),
   ]
   return () => {
     for (const off of offs) off()

@@ -1,11 +1,13 @@
 import {
   describeContinuations,
   describeEnd,
+  describeLeftWorkspaces,
   describeReportLocation,
   describeState,
   describeTally,
   isMissionFinal,
   tallyMission,
+  type LeftWorkspace,
   type MissionSession,
   type MissionSnapshot,
 } from '@opencode-orchestrator/core'
@@ -17,6 +19,8 @@ export interface StatusTextOptions {
   reportPath?: string
   /** Sessions of the mission with a recovery in progress. */
   retrying?: number
+  /** The mission's worktrees and branches (isolation "worktree"), listed when there are any. */
+  worktrees?: readonly LeftWorkspace[]
 }
 
 /**
@@ -35,6 +39,7 @@ export function statusText(mission: MissionSnapshot | undefined, jobs: readonly 
   if (mission.pausedReason) lines.push(`paused: ${mission.pausedReason} — ${slash('task')} to resume`)
   if (mission.end) lines.push(describeEnd(mission.state, mission.end.reason))
   if (options.reportPath !== undefined) lines.push(describeReportLocation(options.reportPath, isMissionFinal(mission.state)))
+  if (options.worktrees !== undefined && options.worktrees.length > 0) lines.push(describeLeftWorkspaces(options.worktrees))
   return lines.join('\n')
 }
 

@@ -180,3 +180,19 @@ describe('a refused configuration', () => {
     await expect(plugin.command('ses_bad', 'review', '')).resolves.toBeUndefined()
   })
 })
+
+describe('a copy loaded in an orchestrator worktree', () => {
+  it('with no orchestrator of this plugin function owning it, stays inactive and writes nothing there', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'orchestrator-plugin-'))
+    directories.push(root)
+    const worktree = join(root, '.git', 'orchestrator', 'worktrees', 'm1', 'w1')
+    mkdirSync(worktree, { recursive: true })
+    const recorded: Recorded = { toasts: [], notes: [], logs: [] }
+    const hooks = await createOrchestratorPlugin({ env: { HOME: root, XDG_CONFIG_HOME: join(root, 'xdg') }, processOwner: null })(fakeInput(worktree, recorded))
+    expect(hooks).toEqual({})
+    expect(readdirSync(worktree)).toEqual([])
+    expect(recorded.logs.map((log) => log.message)).toContain(
+      'an orchestrator worktree with no orchestrator in this process; this copy stays inactive (no tools, commands, agents or state files)',
+    )
+  })
+})

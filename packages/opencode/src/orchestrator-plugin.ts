@@ -10,6 +10,7 @@ import {
   createTaskStore,
   describeEnd,
   describeFatalTaskNote,
+  describeWorkspacesEnd,
   errorMessage,
   isMissionFinal,
   missionEngineSettings,
@@ -50,8 +51,12 @@ import {
   createBackgroundManager,
   createFileStorage,
   createProcessRunner,
+  createGitTaskWorkspaces,
+  createNodeGitRunner,
+  createShellConfinement,
   createShellPermissionAnalyzer,
   readProcessIdentity,
+  type GitRunner,
   type NodeProcessRunner,
   type ProcessIdentity,
 } from './node'
@@ -60,6 +65,8 @@ import { MISSION_KICKOFF_TEXT, parseCommand, slash } from './orchestrator-comman
 import { createDegradedHooks, registerCommands } from './degraded-plugin'
 import { createOrchestratorTools } from './orchestrator-tools'
 import { addSessionNote } from './session-note'
+import { confinementRefusal } from './worktree-confinement'
+import { createWorktreeOwners, isOrchestratorWorktree, type WorktreeOwner } from './worktree-owners'
 
 /** Ports the plugin would otherwise take from the process; tests replace them. */
 export interface OrchestratorPluginDependencies {
@@ -77,6 +84,8 @@ export interface OrchestratorPluginDependencies {
    * decides first; the wrapper may add a wait of its own.
    */
   wrapDispatcher?: (local: TaskDispatcher, context: { directory: string; logger: Logger }) => TaskDispatcher
+  /** Runs git for the Workers' worktrees. Default: `git` from PATH, without a shell. */
+  git?: GitRunner
 }
 
 export { CommandHandledSignal } from './command-handled'
@@ -87,6 +96,8 @@ export { CommandHandledSignal } from './command-handled'
  * shared between two projects on one server or two copies of the plugin.
  */
 export function createOrchestratorPlugin(dependencies: OrchestratorPluginDependencies = {}): Plugin {
+  // The copies of this plugin function that OpenCode loads for a Worker's worktree find their orchestrator here (docs/decisions/088).
+  const worktreeOwners = createWorktreeOwners()
   return async (input: PluginInput, pluginOptions?: Record<string, unknown>): Promise<Hooks> => {
     const clock = dependencies.clock ?? systemClock
     const ids = dependencies.ids ?? createRandomIds(clock)
@@ -97,6 +108,18 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       onSinkError: (error) => console.error('[opencode-orchestrator] could not write to the OpenCode log:', errorMessage(error)),
     }).child({ directory: input.directory, instance })
     logger.log('info', 'orchestrator plugin loading', { worktree: input.worktree })
+
+    // A Worker's worktree: OpenCode booted an instance there and loaded this plugin again. It serves the orchestrator that
+    // made the worktree (agents, tools, guards, events) and runs nothing of its own: no engine, no lock, no state files.
+    const worktreeOwner = worktreeOwners.ownerOf(input.directory)
+    if (worktreeOwner) {
+      logger.log('info', 'serving a Worker worktree for its orchestrator', { owner: worktreeOwner.instance })
+      return worktreeOwner.hooksFor(input.directory)
+    }
+    if (isOrchestratorWorktree(input.directory)) {
+      logger.log('warn', 'an orchestrator worktree with no orchestrator in this process; this copy stays inactive (no tools, commands, agents or state files)', {})
+      return {}
+    }
 
     let config: OrchestratorConfig
     let definitions: ReturnType<typeof applyAgentOverrides>
@@ -137,7 +160,23 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     const bus = createEventBus<OrchestratorEvents>({
       onListenerError: (error, eventName) => logger.log('error', 'event listener failed', { event: eventName, error: errorMessage(error) }),
     })
-    const host = createOpencodeHost({ client: input.client, directory: input.directory, logger })
+    /** Directories of Worker worktrees this orchestrator serves (claimed before OpenCode first boots an instance there). */
+    const servedDirectories = new Set<string>()
+    const host = createOpencodeHost({
+      client: input.client,
+      directory: input.directory,
+      logger,
+      directories: {
+        claim: (directory) => {
+          servedDirectories.add(directory)
+          worktreeOwners.claim(directory, owner)
+        },
+        unclaim: (directory) => {
+          servedDirectories.delete(directory)
+          worktreeOwners.unclaim(directory, owner)
+        },
+      },
+    })
     const breaker = createCircuitBreaker({
       clock,
       failureThreshold: config.recovery.circuitBreaker.failureThreshold,
@@ -194,6 +233,13 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     // Opt-in timing of the dispatch hot path for the benchmarks (see dispatch-trace.ts).
     const traceFile = (dependencies.env ?? process.env)['OPENCODE_ORCHESTRATOR_TRACE']
     const trace = traceFile ? createDispatchTrace({ file: resolve(input.directory, traceFile), clock, logger }) : undefined
+    // Workers write in git worktrees of their own (issue 14); the host lets go of a worktree's OpenCode instance before it is removed.
+    const workspaces = createGitTaskWorkspaces({
+      projectDirectory: input.directory,
+      git: dependencies.git ?? createNodeGitRunner(),
+      logger,
+      releaseDirectory: (directory) => host.sessions.release?.(directory) ?? Promise.resolve(),
+    })
     const engine = createMissionEngine({
       host: trace ? trace.traceHost(host) : host,
       bus,
@@ -220,6 +266,11 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       })(),
       backgroundCount: (missionId) => background.runningCount(missionId),
       onTaskArchive: (task) => taskStore.put(task),
+      workspaces,
+      // Before its worktree is committed and reused: a Worker's background commands run there and die with its task.
+      stopTaskWork: async (task) => void (task.sessionId !== undefined ? await background.killSession(task.sessionId) : undefined),
+      isolation: config.isolation,
+      onSeal: config.onSeal,
       ...missionEngineSettings(config),
     })
     late.engine = engine
@@ -242,6 +293,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       displayPath: (path) => `${config.missionDirectory}/${path}`,
     })
     const shell = createShellPermissionAnalyzer()
+    const confinement = createShellConfinement()
     // The Reviewer's and the Commander's shell is read-only (SHELL_RIGHTS): one check for OpenCode's bash and orchestrator_bg_run.
     const checkShellLine = (sessionId: string, request: { commands: string[][]; redirectsToFile: boolean }) => {
       const role = engine.sessionRole(sessionId)
@@ -255,6 +307,10 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       if (task.sessionId) {
         loopBreaker.forget(task.sessionId)
         steps.forget(task.sessionId)
+      }
+      // A Worker's background commands run in its worktree and end with its task (the worktree is merged and reused or removed).
+      if (task.sessionId && task.workspace) {
+        void background.killSession(task.sessionId).catch((error: unknown) => logger.log('error', 'could not kill a task\'s background jobs', { taskId: task.id, error: errorMessage(error) }))
       }
     })
     const forgetRoot = ({ missionId }: { missionId: string }) => {
@@ -363,6 +419,14 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     bus.on('mission-stop', endBackground)
     bus.on('mission-fail', endBackground)
     bus.on('mission-seal', endBackground)
+    // Where a mission's result landed (config onSeal) and what it left: a notice beside the seal/stop notice (issue 14 #6).
+    bus.on('mission-workspaces-end', ({ missionId, outcome, end }) => {
+      const text = describeWorkspacesEnd(end)
+      if (text === '') return
+      void host
+        .toast({ title: outcome === 'sealed' ? `Mission ${missionId}: the result` : `Mission ${missionId}: worktrees`, message: text.slice(0, 400), variant: outcome === 'sealed' && end.left.length === 0 ? 'info' : 'warning', durationMs: 15_000 })
+        .catch((error: unknown) => logger.log('error', 'could not show a notice', { missionId, error: errorMessage(error) }))
+    })
     bus.on('mission-start', ({ missionId, goal }) => logger.log('info', 'mission started', { missionId, goal }))
     bus.on('mission-transition', (event) => logger.log('info', 'mission transition', { ...event }))
 
@@ -400,6 +464,90 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       (error: unknown) => logger.log('error', 'mission engine failed to start', { error: errorMessage(error) }),
     )
 
+    /**
+     * Every tool call of a mission's sessions passes here, in the project's instance and in the copies serving Worker
+     * worktrees (`boundary`: the worktree nothing may be written outside of).
+     */
+    const guardToolCall = async (
+      toolInput: { tool: string; sessionID: string; callID: string },
+      output: { args: Record<string, unknown> | undefined },
+      boundary: string | undefined,
+    ): Promise<void> => {
+      if (boundary !== undefined) {
+        const refusal = await confinementRefusal({ tool: toolInput.tool, args: output.args ?? {}, boundary, confinement })
+        if (refusal !== undefined) {
+          logger.log('info', 'refused a tool call that leaves its worktree', { sessionId: toolInput.sessionID, tool: toolInput.tool, boundary })
+          throw new Error(refusal)
+        }
+      }
+    // Hot path: a map lookup for sessions outside a mission, nothing else.
+    const role = engine.sessionRole(toolInput.sessionID)
+    if (!role) return
+    // Not `missionForSession`: it copies the whole mission record, on every tool call.
+    const mission = engine.missionStateOf(toolInput.sessionID)
+    if (!mission) return
+    if (isMissionFinal(mission.state)) {
+      throw new Error(`The mission has ended (${describeEnd(mission.state, mission.endReason ?? '')}). Stop working and end your turn.`)
+    }
+    if (mission.heldReason !== undefined) throw new Error(`The mission is ${mission.heldReason}. Stop working and end your turn.`)
+    if (toolInput.tool === 'bash' && isAgentName(role.agent) && SHELL_RIGHTS[role.agent] !== 'full') {
+      // OpenCode's own bash gets the same read-only check as orchestrator_bg_run (the Reviewer and the Commander);
+      // a line that cannot be parsed cannot be checked, so it is refused too.
+      const command = typeof output.args?.command === 'string' ? output.args.command : ''
+      const workdir = typeof output.args?.workdir === 'string' ? resolve(input.directory, output.args.workdir) : input.directory
+      const facts = await shell.analyze(command, { cwd: workdir, directory: input.directory, worktree: input.worktree })
+      const refusal = checkShellLine(toolInput.sessionID, facts)
+      if (refusal !== undefined) throw new Error(refusal)
+    }
+    const task = role.taskId ? engine.getTask(role.taskId) : undefined
+    const stopSession = async (reason: string) => {
+      if (task) await engine.cancelTask(task.id, reason)
+      else await engine.stopMission(mission.missionId, { reason, by: 'orchestrator' })
+      void host
+        .toast({ title: 'Orchestrator', message: `${task ? `Task ${task.id} (${task.agent})` : 'The mission'} stopped: ${reason}.`.slice(0, 300), variant: 'warning' })
+        .catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
+    }
+    const step = steps.check(toolInput.sessionID, task !== undefined)
+    if (step.type === 'stop') {
+      await stopSession(
+        step.scope === 'task'
+          ? `step limit: ${step.limit} tool calls per task (steps.maxToolCallsPerTask) used up`
+          : `step limit: kept calling tools after ${step.limit} tool calls in one turn (steps.maxToolCallsPerTurn)`,
+      )
+      throw new Error('Step limit: this task has been stopped. End your turn now.')
+    }
+    if (step.type === 'refuse-turn') {
+      if (step.first) {
+        void host
+          .toast({ title: 'Orchestrator', message: `${role.agent} reached ${step.limit} tool calls in one turn (steps.maxToolCallsPerTurn); told to report and stop.`, variant: 'warning' })
+          .catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
+      }
+      throw new Error(
+        `Step limit: you made ${step.limit} tool calls in this turn (steps.maxToolCallsPerTurn). Do not call more tools: end your turn now with a report of what is done and what is left.`,
+      )
+    }
+    const verdict = loopBreaker.check(toolInput.sessionID, toolInput.tool, output.args)
+    if (verdict.type === 'block') {
+      throw new Error(
+        verdict.period === 1
+          ? `Loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row with the same arguments. The result will not change; try something else or end your turn with what you have.`
+          : `Loop breaker: the same cycle of ${verdict.period} tool calls (ending with ${toolInput.tool}) ${verdict.repeats} times in a row with the same arguments. The results will not change; try something else or end your turn with what you have.`,
+      )
+    }
+    if (verdict.type === 'stop') {
+      const repeated = verdict.period === 1 ? `the same ${toolInput.tool} call` : `the same cycle of ${verdict.period} tool calls`
+      await stopSession(
+        task
+          ? verdict.period === 1
+            ? `stopped by the loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row`
+            : `stopped by the loop breaker: ${repeated} ${verdict.repeats} times in a row`
+          : `the Commander repeated ${repeated} ${verdict.repeats} times in a row`,
+      )
+      throw new Error('Loop breaker: stopped after repeating the same call. End your turn.')
+    }
+  
+    }
+
     /** Tells the user through a notice (and, with `note`, a line in the session), then ends the command without a model call (docs/decisions/011). */
     const handled = async (options: { sessionId: string; command: string; text: string; variant: 'info' | 'warning' | 'error'; note?: boolean; durationMs?: number }): Promise<never> => {
       const { sessionId, command, text, variant } = options
@@ -430,7 +578,9 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
             }
             if (mission) {
               return reply(
-                `Mission ${mission.id} has ended (${mission.state}${mission.end?.reason ? `: ${mission.end.reason}` : ''}); it cannot be resumed. Start a new one with ${slash('task')} "<what to build>".`,
+                `Mission ${mission.id} has ended (${mission.state}${mission.end?.reason ? `: ${mission.end.reason}` : ''}); it cannot be resumed. Start a new one with ${slash('task')} "<what to build>".${
+                  mission.workspaces?.end ? `\n${describeWorkspacesEnd(mission.workspaces.end)}` : ''
+                }`.trimEnd(),
                 'info',
                 { note: true },
               )
@@ -447,8 +597,15 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           engine.startMission({ rootSessionId: sessionId, goal: checked.goal, expectUserMessage: true })
           return
         }
-        case 'status':
-          return reply(statusText(mission, mission ? background.list({ missionId: mission.id }) : [], mission ? { reportPath: reportPathOf(mission.id) } : {}), 'info', { durationMs: 10_000 })
+        case 'status': {
+          const worktrees = mission
+            ? await workspaces.list({ missionId: mission.id }).catch((error: unknown) => {
+                logger.log('warn', 'could not list the mission\'s worktrees for /status', { missionId: mission.id, error: errorMessage(error) })
+                return []
+              })
+            : []
+          return reply(statusText(mission, mission ? background.list({ missionId: mission.id }) : [], mission ? { reportPath: reportPathOf(mission.id), worktrees } : {}), 'info', { durationMs: 10_000 })
+        }
         case 'stop': {
           if (!mission || isMissionFinal(mission.state)) return reply('No mission is running in this session.', 'info')
           const reason = command.note === undefined ? `stopped by the user (${slash(command.via)})` : `stopped by the user: ${command.note}`
@@ -456,6 +613,29 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           throw new CommandHandledSignal(`Mission ${mission.id} stopped: every child session aborted and background commands killed.`, context.name)
         }
       }
+    }
+
+    const owner: WorktreeOwner = {
+      instance,
+      hooksFor: (worktree) => ({
+        config: async (opencodeConfig) => {
+          // The Worker's agent (and the others) must exist in the worktree's instance too; no commands: the user types in the project's.
+          applyAgentsToOpencodeConfig(opencodeConfig, definitions, {
+            protectedFolder: missionFolderPermission({ directory: input.directory, worktree: input.worktree, missionDirectory: config.missionDirectory }),
+          })
+        },
+        tool: tools,
+        // OpenCode publishes a worktree session's events only to the worktree's instance: they reach the engine through here.
+        event: async ({ event }) => host.dispatch(event),
+        'chat.message': async ({ sessionID }) => steps.newTurn(sessionID),
+        'tool.execute.before': (toolInput, output) => guardToolCall(toolInput, output, worktree),
+        'experimental.session.compacting': async ({ sessionID }, output) => {
+          const mission = engine.missionForSession(sessionID)
+          const role = engine.sessionRole(sessionID)
+          if (!mission || !role || isMissionFinal(mission.state)) return
+          output.context.push(compactionContext(mission, role))
+        },
+      }),
     }
 
     return {
@@ -497,73 +677,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           parts: output.parts,
         })
       },
-      'tool.execute.before': async (toolInput, output) => {
-        // Hot path: a map lookup for sessions outside a mission, nothing else.
-        const role = engine.sessionRole(toolInput.sessionID)
-        if (!role) return
-        // Not `missionForSession`: it copies the whole mission record, on every tool call.
-        const mission = engine.missionStateOf(toolInput.sessionID)
-        if (!mission) return
-        if (isMissionFinal(mission.state)) {
-          throw new Error(`The mission has ended (${describeEnd(mission.state, mission.endReason ?? '')}). Stop working and end your turn.`)
-        }
-        if (mission.heldReason !== undefined) throw new Error(`The mission is ${mission.heldReason}. Stop working and end your turn.`)
-        if (toolInput.tool === 'bash' && isAgentName(role.agent) && SHELL_RIGHTS[role.agent] !== 'full') {
-          // OpenCode's own bash gets the same read-only check as orchestrator_bg_run (the Reviewer and the Commander);
-          // a line that cannot be parsed cannot be checked, so it is refused too.
-          const command = typeof output.args?.command === 'string' ? output.args.command : ''
-          const workdir = typeof output.args?.workdir === 'string' ? resolve(input.directory, output.args.workdir) : input.directory
-          const facts = await shell.analyze(command, { cwd: workdir, directory: input.directory, worktree: input.worktree })
-          const refusal = checkShellLine(toolInput.sessionID, facts)
-          if (refusal !== undefined) throw new Error(refusal)
-        }
-        const task = role.taskId ? engine.getTask(role.taskId) : undefined
-        const stopSession = async (reason: string) => {
-          if (task) await engine.cancelTask(task.id, reason)
-          else await engine.stopMission(mission.missionId, { reason, by: 'orchestrator' })
-          void host
-            .toast({ title: 'Orchestrator', message: `${task ? `Task ${task.id} (${task.agent})` : 'The mission'} stopped: ${reason}.`.slice(0, 300), variant: 'warning' })
-            .catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
-        }
-        const step = steps.check(toolInput.sessionID, task !== undefined)
-        if (step.type === 'stop') {
-          await stopSession(
-            step.scope === 'task'
-              ? `step limit: ${step.limit} tool calls per task (steps.maxToolCallsPerTask) used up`
-              : `step limit: kept calling tools after ${step.limit} tool calls in one turn (steps.maxToolCallsPerTurn)`,
-          )
-          throw new Error('Step limit: this task has been stopped. End your turn now.')
-        }
-        if (step.type === 'refuse-turn') {
-          if (step.first) {
-            void host
-              .toast({ title: 'Orchestrator', message: `${role.agent} reached ${step.limit} tool calls in one turn (steps.maxToolCallsPerTurn); told to report and stop.`, variant: 'warning' })
-              .catch((error: unknown) => logger.log('error', 'could not show a notice', { error: errorMessage(error) }))
-          }
-          throw new Error(
-            `Step limit: you made ${step.limit} tool calls in this turn (steps.maxToolCallsPerTurn). Do not call more tools: end your turn now with a report of what is done and what is left.`,
-          )
-        }
-        const verdict = loopBreaker.check(toolInput.sessionID, toolInput.tool, output.args)
-        if (verdict.type === 'block') {
-          throw new Error(
-            verdict.period === 1
-              ? `Loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row with the same arguments. The result will not change; try something else or end your turn with what you have.`
-              : `Loop breaker: the same cycle of ${verdict.period} tool calls (ending with ${toolInput.tool}) ${verdict.repeats} times in a row with the same arguments. The results will not change; try something else or end your turn with what you have.`,
-          )
-        }
-        if (verdict.type === 'stop') {
-          const repeated = verdict.period === 1 ? `the same ${toolInput.tool} call` : `the same cycle of ${verdict.period} tool calls`
-          await stopSession(
-            task
-              ? verdict.period === 1
-                ? `stopped by the loop breaker: ${verdict.repeats} identical ${toolInput.tool} calls in a row`
-                : `stopped by the loop breaker: ${repeated} ${verdict.repeats} times in a row`
-              : `the Commander repeated ${repeated} ${verdict.repeats} times in a row`,
-          )
-          throw new Error('Loop breaker: stopped after repeating the same call. End your turn.')
-        }
-      },
+      'tool.execute.before': (toolInput, output) => guardToolCall(toolInput, output, undefined),
       'experimental.session.compacting': async ({ sessionID }, output) => {
         const mission = engine.missionForSession(sessionID)
         const role = engine.sessionRole(sessionID)
@@ -582,6 +696,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           missionReports.dispose().then(() => missionEvents.dispose()),
           trace?.flush(),
         ])
+        for (const directory of servedDirectories) worktreeOwners.unclaim(directory, owner)
         await lock.release().catch((error: unknown) => logger.log('error', 'could not release the orchestrator lock', { error: errorMessage(error) }))
       },
     }

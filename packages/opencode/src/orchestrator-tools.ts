@@ -2,8 +2,10 @@ import { resolve } from 'node:path'
 import { tool, type ToolContext, type ToolDefinition } from '@opencode-ai/plugin'
 import { resolveAgentName, type AgentName } from '@opencode-orchestrator/agents'
 import {
+  ISOLATION_MODES,
   OrchestratorError,
   closestName,
+  describeTaskSettlement,
   errorMessage,
   truncateForMessage,
   type MissionEngine,
@@ -152,8 +154,12 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
         title: z.string().min(1).max(120).describe('Short title, e.g. "t3: login route"'),
         prompt: z.string().min(1).describe('Everything the sub-agent needs: todo, files, what done looks like, how to check it, docs cache keys'),
         todoIds: z.array(ID).max(100).optional().describe('Todo ids this task works on'),
+        isolation: z
+          .enum(ISOLATION_MODES)
+          .optional()
+          .describe('worker only: "worktree" (its own git worktree, merged back when it ends; the default) or "none" (writes in the shared project folder)'),
       },
-      async execute({ agent: agentName, title, prompt, todoIds = [] }, context) {
+      async execute({ agent: agentName, title, prompt, todoIds = [], isolation }, context) {
         const mission = requireMission(engine, context.sessionID)
         const agent = resolveAgentName(agentName, { field: 'agent' })
         if (!delegatable.includes(agent)) {
@@ -182,6 +188,7 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
           prompt: `${prompt}\n\n(Mission goal: ${mission.goal}${todoIds.length > 0 ? ` · todos: ${todoIds.join(', ')}` : ''})`,
           todoIds,
           notifyParent: false,
+          ...(isolation !== undefined ? { isolation } : {}),
         })
         const interrupted = new Promise<'interrupted'>((resolveInterrupt) => {
           if (context.abort.aborted) resolveInterrupt('interrupted')
@@ -197,7 +204,9 @@ export function createOrchestratorTools({ engine, todos, background, docs, shell
         }
         const [ended] = outcome
         if (!ended) return `${task.id} vanished.`
-        return `${taskLine(ended)}\n${ended.status === 'completed' ? (ended.result ?? '(no answer)') : `Reason: ${ended.error?.message ?? ended.status}`}`
+        // Files other Workers changed too, work kept on a branch, a conflict: the caller hears it with the result (issue 14).
+        const worktree = describeTaskSettlement(ended)
+        return `${taskLine(ended)}\n${ended.status === 'completed' ? (ended.result ?? '(no answer)') : `Reason: ${ended.error?.message ?? ended.status}`}${worktree === '' ? '' : `\n${worktree}`}`
       },
     }),
 

@@ -6,6 +6,7 @@ import {
   createMissionJournal,
   createSequentialIds,
   type ContinuationSettings,
+  type CreateMissionEngineOptions,
   type Clock,
   type EventBus,
   type HostV1,
@@ -82,6 +83,8 @@ export interface CreateMissionHarnessOptions {
   wrapHost?: (host: FakeHost) => HostV1
   /** Keep bus events in `events`. Default true. */
   recordBusEvents?: boolean
+  /** Worktree isolation: the workspaces port and the engine's settings for it. */
+  isolation?: Pick<CreateMissionEngineOptions, 'workspaces' | 'isolation' | 'onSeal' | 'warmWorktrees' | 'stopTaskWork'>
 }
 
 export interface MissionHarness {
@@ -190,6 +193,7 @@ export function createMissionHarness(options: CreateMissionHarnessOptions = {}):
     continuation,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     ...(options.prompts ? { prompts: options.prompts } : {}),
+    ...options.isolation,
   })
   late.engine = engine
   let started: Promise<unknown> | undefined

@@ -6,3 +6,5 @@ export { HARNESS_BUDGETS, HARNESS_CONTINUATION, createMissionHarness } from './c
 export type { CreateMissionHarnessOptions, HarnessEvent, HarnessMissionOptions, HarnessPrompt, MissionHarness } from './create-mission-harness'
 export { runRandomMissions, startRandomMission, summarizeRandomMissions } from './random-mission'
 export type { CommanderProfile, RandomMissionResult, RandomMissionRun, RunRandomMissionsOptions, StartRandomMissionOptions } from './random-mission'
+export { createFakeTaskWorkspaces } from './create-fake-task-workspaces'
+export type { FakeTaskChange, FakeTaskWorkspaces } from './create-fake-task-workspaces'

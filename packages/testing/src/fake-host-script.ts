@@ -110,7 +110,7 @@ export interface FakeSummarizeBehaviour {
   error?: HostError
 }
 
-type SessionMethods = HostV1['sessions']
+type SessionMethods = Required<HostV1['sessions']>
 
 /** One recorded call on the fake host, with its arguments. */
 export type FakeHostCall =

@@ -53,6 +53,17 @@ async function caught(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('createFakeHost', () => {
+  it('runs a session in the directory it was created with, and records warm and release', async () => {
+    const host = createFakeHost({ directory: '/repo' })
+    await host.sessions.warm?.('/repo/.git/orchestrator/worktrees/m/1')
+    const session = await host.sessions.create({ title: 'w', agent: 'worker', directory: '/repo/.git/orchestrator/worktrees/m/1' })
+    const plain = await host.sessions.create({ title: 'p' })
+    await host.sessions.release?.('/repo/.git/orchestrator/worktrees/m/1')
+    expect(session.directory).toBe('/repo/.git/orchestrator/worktrees/m/1')
+    expect(plain.directory).toBe('/repo')
+    expect(host.calls.map((call) => call.method)).toEqual(['warm', 'create', 'create', 'release'])
+  })
+
   it('answers a prompt in OpenCode order, with deterministic ids, on the injected clock', async () => {
     const { clock, host, labels } = setup()
     host.onAgent('worker', { durationMs: 500, reply: 'done', tokens: { input: 100, output: 20 }, cost: 0.01 })

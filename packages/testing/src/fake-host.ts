@@ -220,7 +220,7 @@ export function createFakeHost(options: CreateFakeHostOptions = {}): FakeHost {
     const session: HostSession = {
       id: ids.next('ses'),
       title: createOptions.title,
-      directory,
+      directory: createOptions.directory ?? directory,
       ...(createOptions.parentId !== undefined ? { parentId: createOptions.parentId } : {}),
     }
     sessions.set(session.id, {
@@ -586,6 +586,12 @@ export function createFakeHost(options: CreateFakeHostOptions = {}): FakeHost {
             resolve()
           }, behaviour.durationMs ?? DEFAULT_STEP_MS)
         })
+      },
+      async warm(folder) {
+        record({ method: 'warm', args: [folder], at: clock.now() })
+      },
+      async release(folder) {
+        record({ method: 'release', args: [folder], at: clock.now() })
       },
     },
     subscribe(listener) {

@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path'
 import { createOpencodeClient } from '@opencode-ai/sdk/v2'
 import { errorMessage, isMissionFinal, type Clock, type Logger } from '@opencode-orchestrator/core'
 import { missionBranch, parseFleetMissionSpec, type FleetJobContext, type FleetMissionOutcome } from '@opencode-orchestrator/fleet'
-import { loadConfig } from '@opencode-orchestrator/opencode'
+import { loadConfig, parseJsonc } from '@opencode-orchestrator/opencode'
 import { missionFiles, missionsDirectory } from '../mission-files'
 import { writeMissionReport } from '../mission-report'
 import { runMission } from '../mission-run'
@@ -62,12 +62,17 @@ export function createFleetJobRunner(options: FleetJobRunnerOptions): (context: 
       await context.log(`cloning ${spec.repo} at ${spec.ref} into ${directory}`)
       const head = await cloneAtRef({ repo: spec.repo, ref: spec.ref, directory, parent: root, signal: context.signal })
       await context.log(`checked out ${head}`)
-      if (spec.budget !== undefined) {
-        // The mission's budget, as the plugin reads it; kept out of the pushed branch.
-        await mkdir(join(directory, '.opencode'), { recursive: true })
-        await writeFile(join(directory, '.opencode', 'orchestrator.jsonc'), `${JSON.stringify({ budgets: spec.budget }, null, 2)}\n`)
-        await writeFile(join(directory, '.git', 'info', 'exclude'), '.opencode/orchestrator.jsonc\n', { flag: 'a' })
-      }
+      // The job's settings, as the plugin reads them; kept out of the pushed branch. Workers share the job's own clone
+      // (isolation "none", docs/decisions/084): the clone already isolates the job, and its branch is what gets pushed.
+      // The repository's own settings are kept (a file it commits), with these two on top.
+      const settingsFile = join(directory, '.opencode', 'orchestrator.jsonc')
+      const committed: unknown = await readFile(settingsFile, 'utf8')
+        .then((text) => parseJsonc(text, settingsFile))
+        .catch(() => ({}))
+      const base = typeof committed === 'object' && committed !== null && !Array.isArray(committed) ? committed : {}
+      await mkdir(join(directory, '.opencode'), { recursive: true })
+      await writeFile(settingsFile, `${JSON.stringify({ ...base, isolation: 'none', ...(spec.budget === undefined ? {} : { budgets: spec.budget }) }, null, 2)}\n`)
+      await writeFile(join(directory, '.git', 'info', 'exclude'), '.opencode/orchestrator.jsonc\n', { flag: 'a' })
       const { config } = await loadConfig({ directory, env: options.env })
       const missions = missionsDirectory(directory, config.missionDirectory)
       const tracker = createProgressTracker({ startedAt, directory })

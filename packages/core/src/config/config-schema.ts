@@ -1,6 +1,7 @@
 /** The orchestrator's configuration schema (zod): every option with its type, default and description. */
 import { z } from 'zod'
 import { didYouMean } from '../did-you-mean'
+import { ISOLATION_MODES, SEAL_LANDINGS } from '../task-workspaces'
 
 /** The orchestrator's agents. Names are exact and lower case. */
 export const AGENT_NAMES = ['commander', 'planner', 'worker', 'reviewer'] as const
@@ -201,6 +202,18 @@ export const orchestratorConfigSchema = strictObject({
   docsCache: docsCacheSchema.prefault({}).describe('Documents the agents save for each other.'),
   notifications: notificationsSchema.prefault({}).describe('Progress and result notices.'),
   agents: agentsSchema.prefault({}).describe('Overrides per agent (commander, planner, worker, reviewer).'),
+  isolation: z
+    .enum(ISOLATION_MODES, { error: `one of ${ISOLATION_MODES.map((mode) => JSON.stringify(mode)).join(', ')}` })
+    .default('worktree')
+    .describe(
+      'Where Workers write: "worktree" gives each Worker task a git worktree of its own on its own branch, merged back when it ends (needs a git repository with a commit; elsewhere Workers share the project folder, with a notice); "none" lets every Worker write in the project folder.',
+    ),
+  onSeal: z
+    .enum(SEAL_LANDINGS, { error: `one of ${SEAL_LANDINGS.map((landing) => JSON.stringify(landing)).join(', ')}` })
+    .default('branch')
+    .describe(
+      'Where a sealed mission\'s result goes (with isolation "worktree"): "branch" leaves it on the branch orchestrator/<mission> to review; "merge" merges it into your current branch when your working tree is clean and the merge is clean (else it is left on the branch, and the seal notice says so).',
+    ),
   missionDirectory: z
     .string()
     .refine((path) => path.length > 0 && !/^([/\\]|[A-Za-z]:)/.test(path) && !path.split(/[/\\]/).includes('..'), {

@@ -15,14 +15,38 @@ export interface Adoption {
   adopt(record: MissionRecord, onAdopt: MissionEngineStartOptions['onAdopt']): Promise<'adopted' | 'stale' | 'ended'>
 }
 
-export function createAdoption(ctx: EngineContext, ops: Pick<EngineOps, 'finish' | 'armWallTimer' | 'dispatch' | 'checkChild' | 'maybeWake' | 'sendWake' | 'checkRoot'>): Adoption {
-  const { host, logger, state, snapshot } = ctx
-  const { finish, armWallTimer, dispatch, checkChild, maybeWake, sendWake, checkRoot } = ops
+export function createAdoption(
+  ctx: EngineContext,
+  ops: Pick<EngineOps, 'finish' | 'finishWorkspaces' | 'armWallTimer' | 'dispatch' | 'checkChild' | 'maybeWake' | 'sendWake' | 'checkRoot'>,
+): Adoption {
+  const { options, host, logger, state, snapshot } = ctx
+  const { finish, finishWorkspaces, armWallTimer, dispatch, checkChild, maybeWake, sendWake, checkRoot } = ops
 
   const adopt = async (record: MissionRecord, onAdopt: MissionEngineStartOptions['onAdopt']): Promise<'adopted' | 'stale' | 'ended'> => {
     if (isMissionFinal(record.state)) {
-      state.addMission(newRuntime(record))
+      const runtime = newRuntime(record)
+      state.addMission(runtime)
+      // Ended before its worktrees were finished (OpenCode went down in between): finish them now.
+      if (options.workspaces && record.workspaces !== undefined && record.workspaces.fallback === undefined && record.workspaces.end === undefined) {
+        const outcome = record.state === 'sealed' ? 'sealed' : record.state === 'failed' ? 'failed' : 'stopped'
+        runtime.workspacesDone = finishWorkspaces(runtime, outcome)
+      }
       return 'ended'
+    }
+    const isolated = record.tasks.flatMap((task) => (task.workspace ? [{ taskId: task.id, workspace: task.workspace, status: task.status }] : []))
+    if (options.workspaces && (isolated.length > 0 || record.workspaces !== undefined)) {
+      // The worktrees of its tasks go on (or are settled when their task ended while no one listened).
+      await options.workspaces
+        .adopt({ missionId: record.id, tasks: isolated })
+        .catch((error: unknown) => logger.log('error', 'could not adopt the mission\'s worktrees; they are left as they are', { missionId: record.id, error: errorMessage(error) }))
+    }
+    // A host that runs sessions in other folders kept each one's folder in memory: before anything touches a
+    // Worker's session again, the host boots its folder's instance (OpenCode loads our plugin there, which must
+    // find its orchestrator) and learns the session's folder from the session itself.
+    for (const task of record.tasks) {
+      if (task.workspace === undefined || task.sessionId === undefined || (task.status !== 'running' && task.status !== 'queued')) continue
+      await host.sessions.warm?.(task.workspace.path).catch((error: unknown) => logger.log('warn', 'could not warm a Worker\'s worktree after a restart', { path: task.workspace?.path, error: errorMessage(error) }))
+      await host.sessions.get(task.sessionId).catch((error: unknown) => logger.log('warn', 'could not look up a Worker session after a restart', { sessionId: task.sessionId, error: errorMessage(error) }))
     }
     const root = await host.sessions.get(record.rootSessionId)
     const runtime = newRuntime(record)

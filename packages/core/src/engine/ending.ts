@@ -14,6 +14,7 @@ import { LIVE, liveTasks, type MissionRuntime } from './mission-runtime'
 
 export interface Ending {
   finish: EngineOps['finish']
+  finishWorkspaces(runtime: MissionRuntime, outcome: 'sealed' | 'stopped' | 'failed'): Promise<void>
   stopMission: EngineOps['stopMission']
   evictEnded: EngineOps['evictEnded']
 }
@@ -69,8 +70,30 @@ export function createEnding(ctx: EngineContext, ops: Pick<EngineOps, 'settleWai
       host.sessions.abort(sessionId).catch((error: unknown) => logger.log('error', 'abort failed', { missionId: record.id, sessionId, error: errorMessage(error) })),
     )
     runtime.abortsDone = Promise.all(aborts).then(() => undefined)
+    // Tasks waiting on a dependency's merge go on: nothing more will be merged for this mission.
+    for (const entry of runtime.settled.values()) entry.resolve()
+    if (options.workspaces && record.workspaces !== undefined && record.workspaces.fallback === undefined && record.workspaces.end === undefined) runtime.workspacesDone = finishWorkspaces(runtime, state)
     settleWaiters()
     evictEnded()
+  }
+
+  /**
+   * After the end: waits for merges in flight, then removes the merged worktrees, keeps (and lists)
+   * dirty or unmerged ones, and lands a sealed mission's result per `onSeal`. Never throws.
+   */
+  const finishWorkspaces = async (runtime: MissionRuntime, outcome: 'sealed' | 'stopped' | 'failed') => {
+    const workspaces = options.workspaces
+    if (!workspaces) return
+    const { record } = runtime
+    try {
+      await Promise.all([...runtime.settling.values()])
+      const end = await workspaces.finish({ missionId: record.id, outcome, onSeal: options.onSeal ?? 'branch' })
+      record.workspaces = { ...record.workspaces, end }
+      persist(runtime)
+      bus.emit('mission-workspaces-end', { missionId: record.id, outcome, end })
+    } catch (error) {
+      logger.log('error', 'the mission\'s worktrees could not be finished; they are left as they are', { missionId: record.id, error: errorMessage(error) })
+    }
   }
 
   const evictEnded = () => {
@@ -106,5 +129,5 @@ export function createEnding(ctx: EngineContext, ops: Pick<EngineOps, 'settleWai
     bus.emit('task-end', { task: { ...task } })
   }
 
-  return { finish, stopMission, evictEnded }
+  return { finish, finishWorkspaces, stopMission, evictEnded }
 }

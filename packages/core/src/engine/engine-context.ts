@@ -71,6 +71,8 @@ export interface EngineOps {
   /** ending.ts */
   finish(runtime: MissionRuntime, state: 'sealed' | 'stopped' | 'failed', reason: string, budget?: BudgetName, by?: 'user' | 'orchestrator'): void
   stopMission(missionId: string, stop: StopMissionOptions): Promise<void>
+  /** Finishes an ended mission's worktrees (merges in flight, removal, landing); never throws. */
+  finishWorkspaces(runtime: MissionRuntime, outcome: 'sealed' | 'stopped' | 'failed'): Promise<void>
   evictEnded(): void
   /** budgets.ts */
   exceed(runtime: MissionRuntime, budget: BudgetName, limit: number, value: number): string

@@ -11,6 +11,7 @@ import type { JournalProblem, MissionJournal } from '../mission-journal'
 import type { MissionPrompts } from '../mission-prompts'
 import type { Clock, IdGenerator, Logger } from '../ports'
 import type { Task } from '../task'
+import type { IsolationMode, SealLanding, TaskWorkspaces } from '../task-workspaces'
 import type { TaskDispatcher } from '../task-dispatcher'
 import type { Todo } from '../todo'
 
@@ -47,6 +48,25 @@ export interface CreateMissionEngineOptions {
   retainEndedMissions?: number
   /** Receives the tasks of an ended mission when it leaves memory (e.g. the task store's archive). */
   onTaskArchive?: (task: Task) => void
+  /**
+   * Workspaces of writing tasks (a git worktree each). Absent: every task runs in the project
+   * folder, as with isolation `none`.
+   */
+  workspaces?: TaskWorkspaces
+  /** Default isolation of writing tasks (config `isolation`). Default `worktree` (used only with `workspaces`). */
+  isolation?: IsolationMode
+  /** Where a sealed mission's result goes (config `onSeal`). Default `branch`. */
+  onSeal?: SealLanding
+  /**
+   * Worktrees made (and the host's instance for each booted) when a mission starts, while the
+   * Planner plans, so the first Workers do not wait for them: the Worker concurrency. Default 0.
+   */
+  warmWorktrees?: number
+  /**
+   * Stops what a task left running in its worktree (the plugin: its session's background commands)
+   * before the worktree is committed, merged and reused. Errors are logged; the settle goes on.
+   */
+  stopTaskWork?: (task: Readonly<Task>) => Promise<void>
 }
 
 export interface StartMissionOptions {
@@ -73,6 +93,8 @@ export interface DelegateOptions {
   model?: ModelRef
   /** Wake the parent with the result when the task ends. Default true; false when the caller waits for it. */
   notifyParent?: boolean
+  /** Overrides the engine's isolation for this task (writing roles only; read-only roles never get a worktree). */
+  isolation?: IsolationMode
 }
 
 export interface StopMissionOptions {

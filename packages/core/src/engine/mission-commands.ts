@@ -5,12 +5,12 @@
  */
 import type { BudgetName } from '../events'
 import { MISSION_JOURNAL_VERSION, isMissionFinal, type MissionRecord } from '../mission'
-import { OrchestratorError } from '../orchestrator-error'
+import { OrchestratorError, errorMessage } from '../orchestrator-error'
 import { isTaskFinal, type Task } from '../task'
 import { describeEnd } from '../words/describe-mission'
 import type { EngineContext, EngineOps } from './engine-context'
 import type { MissionEngine } from './engine-types'
-import { liveTasks, newRuntime, progressKeyOf, sessionOf } from './mission-runtime'
+import { liveTasks, newRuntime, progressKeyOf, sessionOf, type MissionRuntime } from './mission-runtime'
 
 export type MissionCommands = Pick<
   MissionEngine,
@@ -21,8 +21,28 @@ export function createMissionCommands(
   ctx: EngineContext,
   ops: Pick<EngineOps, 'promptSession' | 'dispatch' | 'endTask' | 'maybeWake' | 'evaluate' | 'recheckRoot' | 'stopMission' | 'exceed' | 'armWallTimer'>,
 ): MissionCommands {
-  const { options, host, bus, clock, logger, rootAgent, state, persist, cancelTimer, refreshState, snapshot, requireLive, requireMission } = ctx
+  const { options, host, bus, clock, logger, rootAgent, state, persist, cancelTimer, refreshState, snapshot, requireLive, requireMission, background } = ctx
   const { promptSession, dispatch, endTask, maybeWake, evaluate, recheckRoot, stopMission, exceed, armWallTimer } = ops
+
+  /**
+   * While the Planner plans: worktrees for the first Workers, and the host's instance booted in each
+   * (OpenCode spends about a second on a new folder), so isolation does not slow the fan-out.
+   */
+  const warmWorktrees = (runtime: MissionRuntime) => {
+    const { workspaces, warmWorktrees: count = 0 } = options
+    if (!workspaces?.warm || count <= 0 || (options.isolation ?? 'worktree') === 'none') return
+    const { record } = runtime
+    background('worktree warm-up', { missionId: record.id }, async () => {
+      const availability = await workspaces.availability()
+      if (!availability.available || isMissionFinal(record.state)) return
+      // Journaled before the worktrees exist: a mission ending meanwhile still removes them.
+      record.workspaces ??= {}
+      persist(runtime)
+      const paths = (await workspaces.warm?.({ missionId: record.id, count })) ?? []
+      await Promise.all(paths.map((path) => host.sessions.warm?.(path).catch((error: unknown) => logger.log('warn', 'the host did not warm a worktree', { path, error: errorMessage(error) }))))
+      logger.log('info', 'worktrees warmed', { missionId: record.id, count: paths.length })
+    })
+  }
 
   return {
     startMission(start) {
@@ -66,6 +86,7 @@ export function createMissionCommands(
       armWallTimer(runtime)
       persist(runtime)
       bus.emit('mission-start', { missionId: record.id, rootSessionId: start.rootSessionId, goal: start.goal })
+      warmWorktrees(runtime)
       if (start.expectUserMessage) {
         runtime.syntheticRootMessages++
         root.promptInFlight = true
@@ -108,6 +129,7 @@ export function createMissionCommands(
         depth,
         createdAt: clock.now(),
         ...(request.model ? { model: request.model } : {}),
+        ...(request.isolation ? { isolation: request.isolation } : {}),
       }
       record.tasks.push(task)
       if (request.notifyParent === false) runtime.silentTasks.add(task.id)

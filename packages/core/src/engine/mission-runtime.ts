@@ -59,6 +59,15 @@ export interface MissionRuntime {
   abortsDone?: Promise<void>
   /** Sessions the host deleted: a stop does not abort them (the host would only answer "no such session"). */
   goneSessions: Set<string>
+  /**
+   * Settlement of each task with a worktree, by task id: resolved once its work is merged, kept or
+   * found unchanged (or the mission ended). A task whose todos depend on another's waits on it.
+   */
+  settled: Map<string, { promise: Promise<void>; resolve: () => void }>
+  /** Tasks whose worktree is being merged back now: their end is reported once that is done. */
+  settling: Map<string, Promise<void>>
+  /** The mission's workspaces finishing after its end (merged, removed, landed). */
+  workspacesDone?: Promise<void>
 }
 
 export const LIVE: ReadonlySet<TaskStatus> = new Set(['queued', 'running'])
@@ -81,9 +90,25 @@ export function newRuntime(record: MissionRecord): MissionRuntime {
     syntheticRootMessages: 0,
     userMessage: false,
     goneSessions: new Set(),
+    settled: new Map(),
+    settling: new Map(),
   }
 }
 
 export const sessionOf = (runtime: MissionRuntime, sessionId: string) => runtime.record.sessions.find((session) => session.sessionId === sessionId)
 export const taskOf = (runtime: MissionRuntime, taskId: string) => runtime.record.tasks.find((task) => task.id === taskId)
+/** The settlement promise of a task with a worktree, made on first ask. */
+export function settledOf(runtime: MissionRuntime, taskId: string): { promise: Promise<void>; resolve: () => void } {
+  let entry = runtime.settled.get(taskId)
+  if (!entry) {
+    let resolve = () => {}
+    const promise = new Promise<void>((done) => {
+      resolve = done
+    })
+    entry = { promise, resolve }
+    runtime.settled.set(taskId, entry)
+  }
+  return entry
+}
+
 export const liveTasks = (runtime: MissionRuntime) => runtime.record.tasks.filter((task) => LIVE.has(task.status))

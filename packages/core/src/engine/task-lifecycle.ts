@@ -8,8 +8,10 @@ import { OrchestratorError, errorMessage } from '../orchestrator-error'
 import { isTaskFinal, type Task } from '../task'
 import type { DispatchTicket } from '../task-dispatcher'
 import type { EngineContext, EngineOps } from './engine-context'
-import { sessionOf, taskOf, type MissionRuntime } from './mission-runtime'
+import { sessionOf, settledOf, taskOf, type MissionRuntime } from './mission-runtime'
 import type { HostMessage } from '../host'
+import type { TaskWorkspace, WorkspaceSettlement } from '../task-workspaces'
+import { describeIsolationFallback, describeMergeConflict } from '../words/describe-workspaces'
 import { MESSAGE_WINDOW, finishedTurnOf, hostErrorText, isTurnFinished, lastAssistant } from './turns'
 
 /**
@@ -21,6 +23,9 @@ function childSessionTitle(task: Pick<Task, 'agent' | 'title'>): string {
   return `${task.title} (@${task.agent} subagent)`
 }
 
+/** Roles that write: each gets a worktree of its own (isolation `worktree`). The others read the integration tree. */
+export const WRITING_AGENTS: ReadonlySet<string> = new Set(['worker'])
+
 export interface TaskLifecycle {
   endTask: EngineOps['endTask']
   dispatch: EngineOps['dispatch']
@@ -28,10 +33,92 @@ export interface TaskLifecycle {
 }
 
 export function createTaskLifecycle(ctx: EngineContext, ops: Pick<EngineOps, 'promptSession' | 'maybeWake' | 'recheckRoot' | 'settleWaiters'>): TaskLifecycle {
-  const { host, bus, clock, dispatcher, prompts, state, isStale, persist, background, refreshState, snapshot } = ctx
+  const { options, host, bus, clock, dispatcher, prompts, state, isStale, persist, background, refreshState, snapshot, logger } = ctx
   const { promptSession, maybeWake, recheckRoot, settleWaiters } = ops
+  const workspaces = options.workspaces
 
-  const endTask = (runtime: MissionRuntime, task: Task, status: 'completed' | 'failed' | 'cancelled', detail: { result?: string; error?: { code: string; message: string } }) => {
+  /**
+   * Ends a task. A task with a worktree is settled first (its work committed and merged back, in
+   * dependency order); only then do its parent and the mission hear of the end, so the Commander
+   * never delegates on work that is not in the integration tree yet.
+   */
+  const endTask: EngineOps['endTask'] = (runtime, task, status, detail) => {
+    if (isTaskFinal(task) || runtime.settling.has(task.id)) return
+    const workspace = task.workspace
+    if (!workspaces || workspace === undefined || task.settlement !== undefined) return reportEnd(runtime, task, status, detail)
+    let done = () => {}
+    runtime.settling.set(task.id, new Promise<void>((resolve) => (done = resolve)))
+    background('task settle', { missionId: task.missionId, taskId: task.id }, async () => {
+      let settlement: WorkspaceSettlement
+      try {
+        // A cancelled or failed Worker may still be in a turn: stop it before its work is committed.
+        if (status !== 'completed' && task.sessionId !== undefined) await host.sessions.abort(task.sessionId).catch(() => undefined)
+        // Background commands of the Worker run in its worktree and die with it.
+        await options.stopTaskWork?.(task).catch((error: unknown) => logger.log('warn', 'could not stop what the task left running', { taskId: task.id, error: errorMessage(error) }))
+        await dependenciesSettled(runtime, task)
+        settlement = await workspaces.settle({ missionId: task.missionId, taskId: task.id, workspace, status, title: task.title })
+      } catch (error) {
+        logger.log('error', 'a task worktree could not be merged back; it is kept', { missionId: task.missionId, taskId: task.id, error: errorMessage(error) })
+        settlement = { kind: 'kept', reason: `it could not be merged back: ${errorMessage(error)}`, branch: workspace.branch, path: workspace.path, overlaps: [] }
+      } finally {
+        runtime.settling.delete(task.id)
+        done()
+      }
+      task.settlement = settlement
+      settledOf(runtime, task.id).resolve()
+      if (isTaskFinal(task) || state.isDisposed()) {
+        // The mission ended while the work came back: the journal still learns what became of it.
+        persist(runtime)
+        return
+      }
+      if (settlement.kind === 'conflict' && status === 'completed') {
+        reportEnd(runtime, task, 'failed', { ...detail, error: { code: 'merge-conflict', message: describeMergeConflict(settlement, task.id) } })
+      } else reportEnd(runtime, task, status, detail)
+    })
+  }
+
+  /** Waits until every task with a worktree that did a todo this task's todos depend on is settled. */
+  const dependenciesSettled = async (runtime: MissionRuntime, task: Task) => {
+    const needed = new Set(runtime.record.todos.filter((todo) => task.todoIds.includes(todo.id)).flatMap((todo) => todo.dependsOn))
+    if (needed.size === 0) return
+    const before = runtime.record.tasks.filter(
+      (other) => other.id !== task.id && other.workspace !== undefined && other.settlement === undefined && other.todoIds.some((id) => needed.has(id)),
+    )
+    await Promise.all(before.map((other) => settledOf(runtime, other.id).promise))
+  }
+
+  /** Where a task's session runs: its own worktree (writing roles), the integration tree (read-only roles), or the project folder. */
+  const workspaceFor = async (runtime: MissionRuntime, task: Task): Promise<{ workspace?: TaskWorkspace; directory?: string }> => {
+    if (!workspaces) return {}
+    if (!WRITING_AGENTS.has(task.agent)) {
+      const integration = await workspaces.integration({ missionId: task.missionId })
+      return integration ? { directory: integration.path } : {}
+    }
+    if (task.workspace) return { workspace: task.workspace, directory: task.workspace.path }
+    if ((task.isolation ?? options.isolation ?? 'worktree') === 'none') return {}
+    const availability = await workspaces.availability()
+    if (!availability.available) {
+      const record = runtime.record
+      if (record.workspaces?.fallback === undefined) {
+        record.workspaces = { ...record.workspaces, fallback: availability.reason }
+        persist(runtime)
+        const message = describeIsolationFallback(availability.reason)
+        logger.log('warn', message, { missionId: record.id })
+        host.toast({ title: 'Orchestrator', message, variant: 'warning' }).catch(() => undefined)
+      }
+      return {}
+    }
+    // Journaled before the worktree exists: a mission ending meanwhile still removes it.
+    if (runtime.record.workspaces === undefined) {
+      runtime.record.workspaces = {}
+      persist(runtime)
+    }
+    const workspace = await workspaces.prepare({ missionId: task.missionId, taskId: task.id, agent: task.agent, title: task.title })
+    if (!workspace) return {}
+    return { workspace, directory: workspace.path }
+  }
+
+  const reportEnd = (runtime: MissionRuntime, task: Task, status: 'completed' | 'failed' | 'cancelled', detail: { result?: string; error?: { code: string; message: string } }) => {
     if (isTaskFinal(task)) return
     task.status = status
     task.endedAt = clock.now()
@@ -98,8 +185,30 @@ export function createTaskLifecycle(ctx: EngineContext, ops: Pick<EngineOps, 'pr
 
   const startChild = async (runtime: MissionRuntime, task: Task, generation: number) => {
     let sessionId: string
+    let place: { workspace?: TaskWorkspace; directory?: string }
     try {
-      const session = await host.sessions.create({ parentId: task.parentSessionId, title: childSessionTitle(task), agent: task.agent })
+      place = await workspaceFor(runtime, task)
+    } catch (error) {
+      if (!isTaskFinal(task)) endTask(runtime, task, 'failed', { error: { code: 'worktree-failed', message: `could not make the task's worktree: ${errorMessage(error)}` } })
+      return
+    }
+    if (place.workspace) {
+      task.workspace = place.workspace
+      persist(runtime)
+    }
+    if (isStale(runtime, generation) || isTaskFinal(task)) {
+      runtime.leases.get(task.id)?.release()
+      runtime.leases.delete(task.id)
+      if (place.workspace) settledOf(runtime, task.id).resolve()
+      return
+    }
+    try {
+      const session = await host.sessions.create({
+        parentId: task.parentSessionId,
+        title: childSessionTitle(task),
+        agent: task.agent,
+        ...(place.directory !== undefined ? { directory: place.directory } : {}),
+      })
       sessionId = session.id
     } catch (error) {
       if (!isTaskFinal(task)) endTask(runtime, task, 'failed', { error: { code: 'host-failed', message: `could not create the child session: ${errorMessage(error)}` } })

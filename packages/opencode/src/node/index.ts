@@ -23,6 +23,8 @@ export { isSameProcessAlive, readProcessIdentity } from './process-identity'
 export type { ProcessIdentity } from './process-identity'
 export { acquireInstanceLock } from './instance-lock'
 export type { AcquireInstanceLockOptions, InstanceLockOwner, InstanceLockResult } from './instance-lock'
+export { createShellConfinement } from './shell-confinement'
+export type { CreateShellConfinementOptions, ShellConfinement, ShellConfinementContext } from './shell-confinement'
 export { createShellPermissionAnalyzer } from './shell-permission'
 export type {
   CreateShellPermissionAnalyzerOptions,
@@ -30,3 +32,7 @@ export type {
   ShellPermissionContext,
   ShellPermissionRequest,
 } from './shell-permission'
+export { createNodeGitRunner } from './worktrees/git-runner'
+export type { CreateNodeGitRunnerOptions, GitResult, GitRunOptions, GitRunner } from './worktrees/git-runner'
+export { createGitTaskWorkspaces, integrationBranchOf, taskBranchOf } from './worktrees/git-task-workspaces'
+export type { CreateGitTaskWorkspacesOptions } from './worktrees/git-task-workspaces'

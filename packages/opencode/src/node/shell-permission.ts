@@ -131,7 +131,7 @@ function hasFileRedirect(node: SyntaxNode): boolean {
 let languageLoad: Promise<{ Parser: typeof Parser; language: Language }> | undefined
 
 /** web-tree-sitter keeps one wasm runtime per process anyway; the grammar is loaded once and shared read-only. */
-async function loadBash(): Promise<{ Parser: typeof Parser; language: Language }> {
+export async function loadBash(): Promise<{ Parser: typeof Parser; language: Language }> {
   languageLoad ??= (async () => {
     const require = createRequire(import.meta.url)
     const treeSitter = await import('web-tree-sitter')
