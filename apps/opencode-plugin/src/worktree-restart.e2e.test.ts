@@ -91,8 +91,9 @@ describe('worktrees across a kill and a stop (real OpenCode server)', () => {
     expect(branches()).toEqual([...branchesBefore, result].sort())
     // The user's checkout was not touched; the result waits on its branch (onSeal "branch", the default).
     for (const id of todos) expect(existsSync(join(server.directory, `${id}.txt`))).toBe(false)
-    const notes = ((await server.client.session.messages({ sessionID: rootSessionId })).data ?? []).flatMap((message) => message.parts).filter((part) => part.type === 'text').map((part) => (part.type === 'text' ? part.text : ''))
-    expect(notes.some((text) => text.includes(`The mission's result is on branch ${result}`))).toBe(true)
+    // The end note says where the result is (written once git is done, after the seal).
+    const notes = async () => ((await server.client.session.messages({ sessionID: rootSessionId })).data ?? []).flatMap((message) => message.parts).map((part) => (part.type === 'text' ? part.text : ''))
+    await until(context(), async () => (await notes()).some((text) => text.includes(`The mission's result is on branch ${result}`)), 30_000, 'the end note names the result branch')
   }, 200_000)
 
   it('/stop with Workers in worktrees that have written: the dirty worktrees are kept and listed', async () => {
