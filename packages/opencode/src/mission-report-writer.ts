@@ -138,7 +138,8 @@ export function createMissionReportWriter({
     waiting.set(missionId, { mission, handle: clock.setTimeout(() => start(missionId), settleMs) })
   }
 
-  const unsubscribes = [bus.on('mission-seal', onEnd), bus.on('mission-stop', onEnd), bus.on('mission-fail', onEnd)]
+  // The worktrees finish just after the end: the report is written again with where the result landed.
+  const unsubscribes = [bus.on('mission-seal', onEnd), bus.on('mission-stop', onEnd), bus.on('mission-fail', onEnd), bus.on('mission-workspaces-end', onEnd)]
 
   const flush = async () => {
     for (const missionId of [...waiting.keys()]) start(missionId)

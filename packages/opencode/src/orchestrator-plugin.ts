@@ -273,6 +273,8 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       backgroundCount: (missionId) => background.runningCount(missionId),
       onTaskArchive: (task) => taskStore.put(task),
       workspaces,
+      // Before its worktree is committed and reused: a Worker's background commands run there and die with its task.
+      stopTaskWork: async (task) => void (task.sessionId !== undefined ? await background.killSession(task.sessionId) : undefined),
       isolation: config.isolation,
       onSeal: config.onSeal,
       ...missionEngineSettings(config),
@@ -607,7 +609,9 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
             }
             if (mission) {
               return reply(
-                `Mission ${mission.id} has ended (${mission.state}${mission.end?.reason ? `: ${mission.end.reason}` : ''}); it cannot be resumed. Start a new one with ${slash('task')} "<what to build>".`,
+                `Mission ${mission.id} has ended (${mission.state}${mission.end?.reason ? `: ${mission.end.reason}` : ''}); it cannot be resumed. Start a new one with ${slash('task')} "<what to build>".${
+                  mission.workspaces?.end ? `\n${describeWorkspacesEnd(mission.workspaces.end)}` : ''
+                }`.trimEnd(),
                 'info',
                 { note: true },
               )

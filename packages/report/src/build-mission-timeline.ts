@@ -1,4 +1,13 @@
-import { describeRecoveryEnd, describeRecoveryStart, describeTaskStatus, formatDuration, isMissionFinal, truncateText } from '@opencode-orchestrator/core'
+import {
+  describeIsolationFallback,
+  describeRecoveryEnd,
+  describeRecoveryStart,
+  describeTaskStatus,
+  describeWorkspacesEnd,
+  formatDuration,
+  isMissionFinal,
+  truncateText,
+} from '@opencode-orchestrator/core'
 import type { HostMessage, HostToolCall, MissionRecord, MissionSession, MissionState, Task } from '@opencode-orchestrator/core'
 import type { MissionEventLogEntry } from './mission-event-log-entry'
 import {
@@ -10,6 +19,7 @@ import {
   type TimelineSpan,
   type TimelineTask,
   type TimelineTodo,
+  type TimelineWorktrees,
 } from './mission-timeline'
 
 export interface BuildMissionTimelineOptions {
@@ -101,6 +111,7 @@ export function buildMissionTimeline({ mission, messages, events, generatedAt }:
   let end = Math.max(...times)
   if (end <= start) end = start + 1000
 
+  const worktrees = worktreesOf(mission)
   const finishedLanes: TimelineLane[] = lanes.map((lane) => ({
     ...lane,
     spans: lane.spans.map((span) => ({ ...span, end: Math.max(span.start, span.end ?? end) })),
@@ -156,6 +167,7 @@ export function buildMissionTimeline({ mission, messages, events, generatedAt }:
     markers,
     phases: phasesFrom(ownEvents, mission, end),
     notes,
+    ...(worktrees ? { worktrees } : {}),
   }
 }
 
@@ -389,4 +401,15 @@ function phasesFrom(events: readonly MissionEventLogEntry[], mission: Readonly<M
   }
   if (!isMissionFinal(state) && axisEnd > since) phases.push({ state, start: since, end: axisEnd })
   return phases
+}
+
+/** The mission's worktrees in the report's terms: one sentence for the landing, the list of what was left. */
+function worktreesOf(mission: MissionRecord): TimelineWorktrees | undefined {
+  const workspaces = mission.workspaces
+  if (workspaces === undefined) return undefined
+  if (workspaces.fallback !== undefined) return { fallback: describeIsolationFallback(workspaces.fallback), left: [] }
+  const end = workspaces.end
+  if (end === undefined) return undefined
+  const landing = end.landing === undefined ? undefined : (describeWorkspacesEnd({ landing: end.landing, left: [] }).split('\n')[0] ?? undefined)
+  return { ...(landing ? { landing } : {}), left: end.left.map((entry) => ({ ...entry })) }
 }

@@ -17,6 +17,7 @@ export type {
   TimelineSpanKind,
   TimelineSpanStatus,
   TimelineTask,
+  TimelineWorktrees,
   TimelineTodo,
 } from './mission-timeline'
 export { parseMissionTimeline } from './parse-mission-timeline'

@@ -25,6 +25,17 @@ export interface MissionTimeline {
   phases: TimelinePhase[]
   /** What the report could not show and why (e.g. a session whose messages were gone). */
   notes: string[]
+  /** The mission's git worktrees (isolation `worktree`): where the result went, and what was left. */
+  worktrees?: TimelineWorktrees
+}
+
+export interface TimelineWorktrees {
+  /** One sentence: where the mission's result landed (absent while nothing landed). */
+  landing?: string
+  /** Why Workers shared the project folder instead (isolation unavailable). */
+  fallback?: string
+  /** Worktrees and branches left behind (dirty, unmerged, or the result branch). */
+  left: Array<{ branch: string; path?: string; taskId?: string; reason: string }>
 }
 
 export interface TimelineMission {

@@ -89,6 +89,13 @@ function buildTimelineSchema() {
     ),
     phases: z.array(z.object({ state: missionState, start: time, end: time })),
     notes: z.array(z.string()),
+    worktrees: z
+      .object({
+        landing: z.string().optional(),
+        fallback: z.string().optional(),
+        left: z.array(z.object({ branch: z.string(), path: z.string().optional(), taskId: z.string().optional(), reason: z.string() })),
+      })
+      .optional(),
   })
   return timelineSchema
 }

@@ -38,6 +38,29 @@ describe('renderMissionReport', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
   })
 
+  it('lists the worktrees and branches a mission left, and where its result landed', () => {
+    const input = sampleMission()
+    const mission = {
+      ...input.mission,
+      workspaces: {
+        end: {
+          landing: { kind: 'branch' as const, branch: 'orchestrator/m1' },
+          left: [
+            { branch: 'orchestrator/m1--t2', path: '/r/.git/orchestrator/worktrees/m1/w2', taskId: 't2', reason: 'merge conflict in <a>.ts with t1' },
+            { branch: 'orchestrator/m1', reason: "the mission's result" },
+          ],
+        },
+      },
+    }
+    const timeline = buildMissionTimeline({ ...input, mission })
+    expect(timeline.worktrees?.landing).toBe('The mission\'s result is on branch orchestrator/m1 (config onSeal "branch"); review it, then merge it: git merge orchestrator/m1')
+    const html = renderMissionReport(timeline)
+    expect(html).toContain('<h2>Worktrees</h2>')
+    expect(html).toContain('<code>orchestrator/m1--t2</code>')
+    expect(html).toContain('merge conflict in &lt;a&gt;.ts with t1')
+    expect(renderMissionReport(buildMissionTimeline(input))).not.toContain('<h2>Worktrees</h2>')
+  })
+
   it('draws one lane per session with a stable data-lane id', () => {
     const timeline = buildMissionTimeline(sampleMission())
     const html = renderMissionReport(timeline)

@@ -66,6 +66,7 @@ export function renderMissionReport(timeline: MissionTimeline, options: RenderMi
     renderTimelineSection(timeline, options),
     renderTodos(timeline),
     renderTasks(timeline),
+    renderWorktrees(timeline),
     renderNotes(timeline),
     `<footer class="footer">Generated ${escapeHtml(formatUtc(timeline.generatedAt))} by OpenCode Orchestrator · mission <code>${escapeHtml(mission.id)}</code> · root session <code>${escapeHtml(mission.rootSessionId)}</code></footer>`,
     '</main>',
@@ -220,6 +221,17 @@ function renderOutcome(task: TimelineTask): string {
   if (task.error) return `<div class="${task.status === 'cancelled' ? 'cancelled-text' : 'error-text'}">${fold(task.error)}</div>`
   if (task.result) return fold(task.result)
   return '<span class="muted">—</span>'
+}
+
+function renderWorktrees({ worktrees }: MissionTimeline): string {
+  if (worktrees === undefined) return ''
+  const intro = [worktrees.landing, worktrees.fallback].filter((line): line is string => line !== undefined).map((line) => `<p>${escapeHtml(line)}</p>`)
+  const rows = worktrees.left.map(
+    (entry) =>
+      `<tr><td><code>${escapeHtml(entry.branch)}</code></td><td>${entry.path === undefined ? '—' : `<code>${escapeHtml(entry.path)}</code>`}</td><td>${escapeHtml(entry.taskId ?? '—')}</td><td>${escapeHtml(entry.reason)}</td></tr>`,
+  )
+  const table = rows.length === 0 ? '<p>No worktree or branch was left.</p>' : `<table><thead><tr><th>Branch</th><th>Worktree</th><th>Task</th><th>Why it is left</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+  return `<section class="worktrees"><h2>Worktrees</h2>${intro.join('')}${table}</section>`
 }
 
 function renderNotes({ notes }: MissionTimeline): string {

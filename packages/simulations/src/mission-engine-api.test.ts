@@ -44,6 +44,9 @@ describe('mission engine API', () => {
     expect(missionEngineSettings(config)).toEqual({
       budgets: { maxIterations: 20, maxWallTimeMs: 90_000, maxChildSessions: 200, maxDepth: 2, maxBreadth: 50, maxTokens: 0, maxCostUsd: 0 },
       continuation: { stagnationTurns: 3, cooldownMs: 2000, wakeMaxWaitMs: 60_000 },
+      isolation: 'worktree',
+      onSeal: 'branch',
+      warmWorktrees: 4,
     })
   })
 })

@@ -44,7 +44,17 @@ describe('worktree isolation in the mission engine', () => {
     const workspaces = createFakeTaskWorkspaces()
     workspaces.script('top of a.txt', { files: ['a.txt'] })
     workspaces.script('bottom of a.txt', { files: ['a.txt', 'b.txt'] })
-    const harness = isolatedHarness(workspaces)
+    const stopped: string[] = []
+    const harness = createMissionHarness({
+      isolation: {
+        workspaces,
+        isolation: 'worktree',
+        stopTaskWork: async (task) => {
+          stopped.push(task.id)
+          workspaces.calls.push({ method: 'list', missionId: task.missionId, taskId: task.id, status: 'stop-work' })
+        },
+      },
+    })
     harness.host.onAgent('commander', [delegatingTurn, { reply: 'noted' }])
     harness.host.onAgent('worker', { durationMs: 500, reply: 'edited' })
     const taskIds = delegateOnce(harness, [
@@ -62,13 +72,16 @@ describe('worktree isolation in the mission engine', () => {
     // Each child session runs in its worktree.
     const workerCreates = creates(harness).filter(({ options }) => options.agent === 'worker')
     expect(workerCreates.map(({ options }) => options.directory)).toEqual([one.workspace!.path, two.workspace!.path])
-    // Prepared before its session, settled before its end is announced.
-    expect(workspaces.calls.filter((call) => call.method === 'prepare' || call.method === 'settle').map((call) => `${call.method} ${call.taskId}`)).toEqual([
+    // Prepared before its session; its background work stopped, then settled, before its end is announced.
+    expect(workspaces.calls.filter((call) => call.taskId !== undefined).map((call) => `${call.status === 'stop-work' ? 'stop-work' : call.method} ${call.taskId}`)).toEqual([
       `prepare ${first}`,
       `prepare ${second}`,
+      `stop-work ${first}`,
       `settle ${first}`,
+      `stop-work ${second}`,
       `settle ${second}`,
     ])
+    expect(stopped).toEqual([first, second])
     const wakes = wakeTexts(harness, rootSessionId)
     expect(wakes).toHaveLength(1)
     expect(wakes[0]).toContain(`Files changed by more than one worker (merged cleanly; check they still fit together): a.txt (${first}, ${second}).`)
@@ -183,6 +196,25 @@ describe('worktree isolation in the mission engine', () => {
     expect(workspaces.calls.filter((call) => call.method === 'finish')).toEqual([{ method: 'finish', missionId, status: 'stopped' }])
     expect(harness.eventsOf('mission-workspaces-end')).toEqual([{ missionId, outcome: 'stopped', end: { left: [] } }])
     expect(harness.engine.getMission(missionId)?.workspaces).toEqual({ end: { left: [] } })
+  })
+
+  it('lands a sealed mission\'s result per onSeal once the seal is announced, and journals it', async () => {
+    const workspaces = createFakeTaskWorkspaces()
+    workspaces.script('the work', { files: ['a.txt'] })
+    const harness = isolatedHarness(workspaces, { onSeal: 'merge' })
+    harness.host.onAgent('commander', [delegatingTurn, { reply: 'all verified' }])
+    harness.host.onAgent('worker', { durationMs: 300, reply: 'done' })
+    delegateOnce(harness, [{ agent: 'worker', title: 'the work', todoIds: ['t1'] }])
+    const { missionId } = await harness.startMission()
+    harness.engine.setTodos(missionId, [makeTodo('t1', { status: 'done', evidence: 'checked' })])
+    await harness.advance(10_000)
+
+    expect(harness.engine.getMission(missionId)?.state).toBe('sealed')
+    const end = { landing: { kind: 'merged', branch: `orchestrator/${missionId}`, into: 'main' }, left: [] }
+    expect(harness.eventsOf('mission-workspaces-end')).toEqual([{ missionId, outcome: 'sealed', end }])
+    const names = harness.events.map((event) => event.name)
+    expect(names.indexOf('mission-seal')).toBeLessThan(names.indexOf('mission-workspaces-end'))
+    expect(harness.engine.getMission(missionId)?.workspaces).toEqual({ end })
   })
 
   it('adopts the worktrees of running tasks after a restart', async () => {

@@ -62,6 +62,11 @@ export interface CreateMissionEngineOptions {
    * Planner plans, so the first Workers do not wait for them: the Worker concurrency. Default 0.
    */
   warmWorktrees?: number
+  /**
+   * Stops what a task left running in its worktree (the plugin: its session's background commands)
+   * before the worktree is committed, merged and reused. Errors are logged; the settle goes on.
+   */
+  stopTaskWork?: (task: Readonly<Task>) => Promise<void>
 }
 
 export interface StartMissionOptions {

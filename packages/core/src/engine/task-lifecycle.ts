@@ -53,6 +53,8 @@ export function createTaskLifecycle(ctx: EngineContext, ops: Pick<EngineOps, 'pr
       try {
         // A cancelled or failed Worker may still be in a turn: stop it before its work is committed.
         if (status !== 'completed' && task.sessionId !== undefined) await host.sessions.abort(task.sessionId).catch(() => undefined)
+        // Background commands of the Worker run in its worktree and die with it.
+        await options.stopTaskWork?.(task).catch((error: unknown) => logger.log('warn', 'could not stop what the task left running', { taskId: task.id, error: errorMessage(error) }))
         await dependenciesSettled(runtime, task)
         settlement = await workspaces.settle({ missionId: task.missionId, taskId: task.id, workspace, status, title: task.title })
       } catch (error) {

@@ -58,9 +58,9 @@ function leftLine(left: LeftWorkspace): string {
 }
 
 /** Worktrees and branches a mission has or left, one per line; empty when none. */
-export function describeLeftWorkspaces(left: readonly LeftWorkspace[]): string {
+export function describeLeftWorkspaces(left: readonly LeftWorkspace[], heading = 'Worktrees and branches left'): string {
   if (left.length === 0) return ''
-  return [`Worktrees and branches left (${left.length}):`, ...left.map((entry) => `- ${leftLine(entry)}`)].join('\n')
+  return [`${heading} (${left.length}):`, ...left.map((entry) => `- ${leftLine(entry)}`)].join('\n')
 }
 
 /** Where a mission's result landed and what it left behind, for the end note. Empty when the mission had no worktrees. */

@@ -283,14 +283,14 @@ export function createGitTaskWorkspaces(options: CreateGitTaskWorkspacesOptions)
     delete slot.kept
   }
 
-  /** Removes a clean worktree folder, after the host let go of it. Call inside `serial`. */
-  const removeWorktree = async (repo: Repository, root: string) => {
+  /** Removes a clean worktree folder, after the host let go of it. `force` drops untracked files (build output). Call inside `serial`. */
+  const removeWorktree = async (repo: Repository, root: string, force = false) => {
     if (options.releaseDirectory) {
       await options.releaseDirectory(sessionPath(repo, root)).catch((error: unknown) =>
         logger.log('warn', 'the host did not let go of a worktree before its removal', { path: root, error: errorMessage(error) }),
       )
     }
-    await git(['worktree', 'remove', root], repo.top)
+    await git(['worktree', 'remove', ...(force ? ['--force'] : []), root], repo.top)
   }
 
   const overlapsOf = (space: MissionSpace, files: readonly string[], taskId: string): FileOverlap[] => {
@@ -474,8 +474,9 @@ export function createGitTaskWorkspaces(options: CreateGitTaskWorkspacesOptions)
       const hasBranch = (await git(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], repo.top, true)).code === 0
       const mergedTasks = new Set([...space.touched.values()].flat())
       if (space.integration) {
-        if (await isClean(space.integration.root)) {
-          await removeWorktree(repo, space.integration.root)
+        // Only merges change the integration tree's tracked files; untracked ones are the Reviewer's build output.
+        if ((await git(['status', '--porcelain', '--untracked-files=no'], space.integration.root)).stdout.trim() === '') {
+          await removeWorktree(repo, space.integration.root, true)
           delete space.integration
         } else left.push({ branch, path: sessionPath(repo, space.integration.root), reason: 'the integration tree has changes no task merged' })
       }
