@@ -314,10 +314,6 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         loopBreaker.forget(task.sessionId)
         steps.forget(task.sessionId)
       }
-      // A Worker's background commands run in its worktree and end with its task (the worktree is merged and reused or removed).
-      if (task.sessionId && task.workspace) {
-        void background.killSession(task.sessionId).catch((error: unknown) => logger.log('error', 'could not kill a task\'s background jobs', { taskId: task.id, error: errorMessage(error) }))
-      }
     })
     const forgetRoot = ({ missionId }: { missionId: string }) => {
       const rootSessionId = engine.getMission(missionId)?.rootSessionId
