@@ -89,6 +89,9 @@ describe('worktrees across a kill and a stop (real OpenCode server)', () => {
     await until(context(), () => worktrees().length === worktreesBefore.length, 30_000, 'the mission\'s worktrees removed')
     expect(worktrees()).toEqual(worktreesBefore)
     expect(branches()).toEqual([...branchesBefore, result].sort())
+    // Removed folders stay removed: no OpenCode instance (or plugin copy) wrote into them afterwards.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    for (const path of during.filter((path) => !worktreesBefore.includes(path))) expect(existsSync(path), path).toBe(false)
     // The user's checkout was not touched; the result waits on its branch (onSeal "branch", the default).
     for (const id of todos) expect(existsSync(join(server.directory, `${id}.txt`))).toBe(false)
     // The end note says where the result is (written once git is done, after the seal).
