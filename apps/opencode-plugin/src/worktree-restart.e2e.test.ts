@@ -69,7 +69,13 @@ describe('worktrees across a kill and a stop (real OpenCode server)', () => {
     const branchesBefore = branches()
     const rootSessionId = await startTask(server, `${marker}: three parts`)
     const hanging = () => requestsOf(model, `worker:${marker}`).filter((request) => request.endedAt === undefined && request.summary?.lastRole === 'tool')
-    await until(context(), () => hanging().length === 3, 60_000, 'three Workers mid-call after writing')
+    // Mid-call, and journaled with their sessions (the journal's writes are coalesced).
+    await until(
+      context(),
+      () => hanging().length === 3 && journalOf(server.directory, rootSessionId)?.tasks.filter((task) => task.agent === 'worker' && task.status === 'running' && task.sessionId !== undefined).length === 3,
+      60_000,
+      'three Workers mid-call after writing, journaled',
+    )
     const during = worktrees()
     expect(during.length).toBeGreaterThanOrEqual(worktreesBefore.length + 3)
     const before = journalOf(server.directory, rootSessionId)!
