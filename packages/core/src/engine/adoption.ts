@@ -40,6 +40,14 @@ export function createAdoption(
         .adopt({ missionId: record.id, tasks: isolated })
         .catch((error: unknown) => logger.log('error', 'could not adopt the mission\'s worktrees; they are left as they are', { missionId: record.id, error: errorMessage(error) }))
     }
+    // A host that runs sessions in other folders kept each one's folder in memory: before anything touches a
+    // Worker's session again, the host boots its folder's instance (OpenCode loads our plugin there, which must
+    // find its orchestrator) and learns the session's folder from the session itself.
+    for (const task of record.tasks) {
+      if (task.workspace === undefined || task.sessionId === undefined || (task.status !== 'running' && task.status !== 'queued')) continue
+      await host.sessions.warm?.(task.workspace.path).catch((error: unknown) => logger.log('warn', 'could not warm a Worker\'s worktree after a restart', { path: task.workspace?.path, error: errorMessage(error) }))
+      await host.sessions.get(task.sessionId).catch((error: unknown) => logger.log('warn', 'could not look up a Worker session after a restart', { sessionId: task.sessionId, error: errorMessage(error) }))
+    }
     const root = await host.sessions.get(record.rootSessionId)
     const runtime = newRuntime(record)
     state.addMission(runtime)
