@@ -1,4 +1,4 @@
-import { posix, resolve } from 'node:path'
+import { join, posix, resolve } from 'node:path'
 import type { Hooks, Plugin, PluginInput } from '@opencode-ai/plugin'
 import { DEFAULT_AGENTS, applyAgentOverrides, applyAgentsToOpencodeConfig, createMissionPrompts, isAgentName, SHELL_RIGHTS, shellWriteRefusal } from '@opencode-orchestrator/agents'
 import {
@@ -160,6 +160,12 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     const bus = createEventBus<OrchestratorEvents>({
       onListenerError: (error, eventName) => logger.log('error', 'event listener failed', { event: eventName, error: errorMessage(error) }),
     })
+    const git = dependencies.git ?? createNodeGitRunner()
+    // Where this repository's Worker worktrees live (`<git-common-dir>/orchestrator/worktrees`); none outside git.
+    const worktreeTree = await git.run(['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: input.directory }).then(
+      (result) => (result.code === 0 && result.stdout.trim() !== '' ? join(result.stdout.trim(), 'orchestrator', 'worktrees') : undefined),
+      () => undefined,
+    )
     /** Directories of Worker worktrees this orchestrator serves (claimed before OpenCode first boots an instance there). */
     const servedDirectories = new Set<string>()
     const host = createOpencodeHost({
@@ -236,7 +242,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
     // Workers write in git worktrees of their own (issue 14); the host lets go of a worktree's OpenCode instance before it is removed.
     const workspaces = createGitTaskWorkspaces({
       projectDirectory: input.directory,
-      git: dependencies.git ?? createNodeGitRunner(),
+      git,
       logger,
       releaseDirectory: (directory) => host.sessions.release?.(directory) ?? Promise.resolve(),
     })
@@ -307,10 +313,6 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       if (task.sessionId) {
         loopBreaker.forget(task.sessionId)
         steps.forget(task.sessionId)
-      }
-      // A Worker's background commands run in its worktree and end with its task (the worktree is merged and reused or removed).
-      if (task.sessionId && task.workspace) {
-        void background.killSession(task.sessionId).catch((error: unknown) => logger.log('error', 'could not kill a task\'s background jobs', { taskId: task.id, error: errorMessage(error) }))
       }
     })
     const forgetRoot = ({ missionId }: { missionId: string }) => {
@@ -448,6 +450,31 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         logger.log('error', 'could not write the resume line into the mission session', { missionId: mission.id, error: errorMessage(error) }),
       )
     }
+    const owner: WorktreeOwner = {
+      instance,
+      hooksFor: (worktree) => ({
+        config: async (opencodeConfig) => {
+          // The Worker's agent (and the others) must exist in the worktree's instance too; no commands: the user types in the project's.
+          applyAgentsToOpencodeConfig(opencodeConfig, definitions, {
+            protectedFolder: missionFolderPermission({ directory: input.directory, worktree: input.worktree, missionDirectory: config.missionDirectory }),
+          })
+        },
+        tool: tools,
+        // OpenCode publishes a worktree session's events only to the worktree's instance: they reach the engine through here.
+        event: async ({ event }) => host.dispatch(event),
+        'chat.message': async ({ sessionID }) => steps.newTurn(sessionID),
+        'tool.execute.before': (toolInput, output) => guardToolCall(toolInput, output, worktree),
+        'experimental.session.compacting': async ({ sessionID }, output) => {
+          const mission = engine.missionForSession(sessionID)
+          const role = engine.sessionRole(sessionID)
+          if (!mission || !role || isMissionFinal(mission.state)) return
+          output.context.push(compactionContext(mission, role))
+        },
+      }),
+    }
+
+    // Every worktree of this repository's orchestrator (after a restart OpenCode boots one as soon as a session there is read).
+    if (worktreeTree !== undefined) worktreeOwners.claimTree(worktreeTree, owner)
     const ready = engine.start({ onAdopt: announceResume }).then(
       (report) => {
         if (report.adopted.length || report.stale.length || report.problems.length) {
@@ -615,29 +642,6 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
       }
     }
 
-    const owner: WorktreeOwner = {
-      instance,
-      hooksFor: (worktree) => ({
-        config: async (opencodeConfig) => {
-          // The Worker's agent (and the others) must exist in the worktree's instance too; no commands: the user types in the project's.
-          applyAgentsToOpencodeConfig(opencodeConfig, definitions, {
-            protectedFolder: missionFolderPermission({ directory: input.directory, worktree: input.worktree, missionDirectory: config.missionDirectory }),
-          })
-        },
-        tool: tools,
-        // OpenCode publishes a worktree session's events only to the worktree's instance: they reach the engine through here.
-        event: async ({ event }) => host.dispatch(event),
-        'chat.message': async ({ sessionID }) => steps.newTurn(sessionID),
-        'tool.execute.before': (toolInput, output) => guardToolCall(toolInput, output, worktree),
-        'experimental.session.compacting': async ({ sessionID }, output) => {
-          const mission = engine.missionForSession(sessionID)
-          const role = engine.sessionRole(sessionID)
-          if (!mission || !role || isMissionFinal(mission.state)) return
-          output.context.push(compactionContext(mission, role))
-        },
-      }),
-    }
-
     return {
       config: async (opencodeConfig) => {
         // OpenCode 1.18.33 reads `compaction.auto`; the SDK's Config type does not list it.
@@ -697,6 +701,7 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
           trace?.flush(),
         ])
         for (const directory of servedDirectories) worktreeOwners.unclaim(directory, owner)
+        if (worktreeTree !== undefined) worktreeOwners.unclaimTree(worktreeTree, owner)
         await lock.release().catch((error: unknown) => logger.log('error', 'could not release the orchestrator lock', { error: errorMessage(error) }))
       },
     }

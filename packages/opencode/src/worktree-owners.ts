@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { isAbsolute, relative, resolve } from 'node:path'
 import type { Hooks } from '@opencode-ai/plugin'
 
 /**
@@ -26,13 +26,30 @@ export interface WorktreeOwners {
   claim(directory: string, owner: WorktreeOwner): void
   /** Forgets the claim, only if `owner` still holds it. */
   unclaim(directory: string, owner: WorktreeOwner): void
+  /**
+   * Marks every directory below `root` as served by `owner` (its repository's
+   * `<git-common-dir>/orchestrator/worktrees`). Needed after a restart: OpenCode boots a worktree's
+   * instance as soon as a session there is read (`session.get` without a directory, measured),
+   * before the host could claim that session's directory.
+   */
+  claimTree(root: string, owner: WorktreeOwner): void
+  /** Forgets a tree claim, only if `owner` still holds it. */
+  unclaimTree(root: string, owner: WorktreeOwner): void
   /** The owner of a directory, if any. */
   ownerOf(directory: string): WorktreeOwner | undefined
 }
 
 export function createWorktreeOwners(): WorktreeOwners {
   const owners = new Map<string, WorktreeOwner>()
+  const trees = new Map<string, WorktreeOwner>()
   return {
+    claimTree(root, owner) {
+      trees.set(resolve(root), owner)
+    },
+    unclaimTree(root, owner) {
+      const key = resolve(root)
+      if (trees.get(key) === owner) trees.delete(key)
+    },
     claim(directory, owner) {
       owners.set(resolve(directory), owner)
     },
@@ -41,7 +58,14 @@ export function createWorktreeOwners(): WorktreeOwners {
       if (owners.get(key) === owner) owners.delete(key)
     },
     ownerOf(directory) {
-      return owners.get(resolve(directory))
+      const path = resolve(directory)
+      const exact = owners.get(path)
+      if (exact) return exact
+      for (const [root, owner] of trees) {
+        const rest = relative(root, path)
+        if (rest !== '' && !rest.startsWith('..') && !isAbsolute(rest)) return owner
+      }
+      return undefined
     },
   }
 }
