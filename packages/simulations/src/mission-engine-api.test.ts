@@ -50,3 +50,43 @@ describe('mission engine API', () => {
     })
   })
 })
+
+describe('a new mission in the session of an ended one', () => {
+  it('lets the ended mission go: its tasks are archived and its child sessions no longer belong to any mission', async () => {
+    const clock = createFakeClock()
+    const logger = createLogger(() => {})
+    const host = createFakeHost({ clock })
+    host.onAgent('commander', { reply: 'ok' })
+    host.onAgent('worker', { durationMs: 60_000, reply: 'done' })
+    const archived: string[] = []
+    const engine = createMissionEngine({
+      host,
+      bus: createEventBus<OrchestratorEvents>({ onListenerError: (error) => { throw error } }),
+      clock,
+      ids: createSequentialIds(),
+      logger,
+      journal: createMissionJournal({ storage: createMemoryStorage(), clock, logger }),
+      policy: decideContinuation,
+      ...missionEngineSettings(defaultConfig()),
+      isolation: 'none',
+      onTaskArchive: (task) => archived.push(task.id),
+    })
+    await engine.start()
+    const root = host.addSession({ title: 'mission', agent: 'commander' })
+    const first = engine.startMission({ rootSessionId: root.id, goal: 'first goal' })
+    const task = engine.delegate({ sessionId: root.id, agent: 'worker', title: 'part', prompt: 'Do the part.' })
+    await clock.advanceAsync(10)
+    const childSessionId = engine.getTask(task.id)?.sessionId
+    expect(childSessionId).toBeDefined()
+    expect(engine.missionForSession(childSessionId!)?.id).toBe(first.id)
+    await engine.stopMission(first.id, { reason: 'stopped by the user (/stop)' })
+
+    const second = engine.startMission({ rootSessionId: root.id, goal: 'second goal' })
+    expect(second.id).not.toBe(first.id)
+    expect(archived).toEqual([task.id])
+    expect(engine.missionForSession(childSessionId!)).toBeUndefined()
+    expect(engine.sessionRole(childSessionId!)).toBeUndefined()
+    expect(engine.missionForSession(root.id)?.id).toBe(second.id)
+    await engine.dispose()
+  })
+})

@@ -20,8 +20,6 @@ export interface EngineState {
   /** Every mission in memory, live or ended, in insertion order. */
   missions(): IterableIterator<MissionRuntime>
   addMission(runtime: MissionRuntime): void
-  /** Drops a mission from memory; its sessions keep pointing at its id until they are tracked again. */
-  removeMission(missionId: string): void
   /** Drops an ended mission and everything known about its sessions (eviction). */
   forgetMission(runtime: MissionRuntime): void
 
@@ -84,9 +82,6 @@ export function createEngineState(ids: IdGenerator): EngineState {
     missions: () => missions.values(),
     addMission: (runtime) => {
       missions.set(runtime.record.id, runtime)
-    },
-    removeMission: (missionId) => {
-      missions.delete(missionId)
     },
     forgetMission: (runtime) => {
       missions.delete(runtime.record.id)

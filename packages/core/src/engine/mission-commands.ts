@@ -77,7 +77,11 @@ export function createMissionCommands(
         pendingWakes: {},
         ...(start.pinnedModel ? { pinnedModel: start.pinnedModel } : {}),
       }
-      if (existing) state.removeMission(existing.record.id)
+      if (existing) {
+        // The ended mission leaves memory as an evicted one does: its sessions are no longer its, its tasks are archived.
+        state.forgetMission(existing)
+        for (const task of existing.record.tasks) options.onTaskArchive?.(task)
+      }
       const runtime = newRuntime(record)
       state.addMission(runtime)
       const root = state.track(runtime, start.rootSessionId)
