@@ -130,7 +130,8 @@ describe('worktree isolation in the mission engine', () => {
 
     const byAgent = Object.fromEntries(creates(harness).map(({ options }) => [options.agent, options.directory]))
     const integration = `/fake/project/.git/orchestrator/worktrees/${missionId}/integration`
-    expect(byAgent).toEqual({ planner: integration, reviewer: integration, worker: undefined })
+    // The Planner reads the project folder until something is merged (here: nothing is).
+    expect(byAgent).toEqual({ planner: undefined, reviewer: integration, worker: undefined })
     expect(workspaces.calls.filter((call) => call.method === 'prepare')).toEqual([])
     // Warmed while the Planner planned: worktrees made, and the host's instance booted in each.
     expect(harness.host.calls.filter((call) => call.method === 'warm').map((call) => call.args[0])).toEqual([
