@@ -182,6 +182,24 @@ describe('worktree isolation in the mission engine', () => {
     expect(ends).toEqual([base.id, dependent.id])
   })
 
+  it('fails a task whose worktree cannot be made, naming why, without creating its session', async () => {
+    const workspaces = createFakeTaskWorkspaces()
+    workspaces.prepare = async () => {
+      throw new Error('git worktree add failed: disk full')
+    }
+    const harness = isolatedHarness(workspaces)
+    harness.host.onAgent('commander', [delegatingTurn, { reply: 'noted' }])
+    const taskIds = delegateOnce(harness, [{ agent: 'worker', title: 'doomed' }])
+    await harness.startMission()
+    await harness.advance(2_000)
+
+    expect(harness.engine.getTask(taskIds[0]!)).toMatchObject({
+      status: 'failed',
+      error: { code: 'worktree-failed', message: "could not make the task's worktree: git worktree add failed: disk full" },
+    })
+    expect(creates(harness).filter(({ options }) => options.agent === 'worker')).toEqual([])
+  })
+
   it('finishes the worktrees when the mission stops, and journals what was left', async () => {
     const workspaces = createFakeTaskWorkspaces()
     workspaces.script('slow', { files: ['wip.txt'] })
