@@ -54,11 +54,15 @@ const episodes = (missionId: string, sessionId: string) =>
     .filter((entry) => entry.sessionId === sessionId)
     .map((entry) => `${entry.type}:${entry.kind}:${entry.action ?? entry.outcome}`)
 
-/** Recovery notices shown since `since` (toasts that are warnings or errors of the orchestrator). */
+/**
+ * Recovery notices shown since `since` (toasts that are warnings or errors of the orchestrator). The harness's
+ * project is a git repository without a commit, so each mission also warns that its Workers share the project
+ * folder (worktree isolation needs a commit): that notice is not recovery's.
+ */
 const recoveryToasts = (since: number) =>
   toasts(server)
     .slice(since)
-    .filter((toast) => toast.title.startsWith('Orchestrator') && toast.variant !== 'info')
+    .filter((toast) => toast.title.startsWith('Orchestrator') && toast.variant !== 'info' && !toast.message.startsWith('Workers share the project folder'))
     .map((toast) => toast.message)
 
 /** plan t1 → worker t1 → reviewer t1 → seal; the Worker's answers come from the rule added by the test. */
