@@ -1,8 +1,8 @@
 import { homedir } from 'node:os'
-import { isAbsolute, relative, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { truncateForMessage } from '@opencode-orchestrator/core'
 import type { Node as SyntaxNode } from 'web-tree-sitter'
-import { loadBash } from './shell-permission'
+import { contains, loadBash, stripQuotes } from './shell-permission'
 
 /**
  * Keeps a shell line of a Worker inside its worktree (issue 14, docs/decisions/089).
@@ -55,17 +55,6 @@ const OUTPUT_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   yarn: ['--cwd'],
 }
 const WRITE_REDIRECT = /^(>|>>|&>|&>>|>\||<>)$/
-
-function stripQuotes(text: string): string {
-  if (text.length < 2) return text
-  const first = text[0]
-  return (first === '"' || first === "'") && first === text[text.length - 1] ? text.slice(1, -1) : text
-}
-
-function contains(parent: string, child: string): boolean {
-  const path = relative(resolve(parent), resolve(child))
-  return path === '' || (!path.startsWith('..') && !isAbsolute(path))
-}
 
 function wordsOf(command: SyntaxNode): string[] {
   const words: string[] = []

@@ -99,14 +99,15 @@ function commandTokens(command: SyntaxNode): Token[] {
   return tokens
 }
 
-function stripQuotes(text: string): string {
+/** A word without its enclosing quotes. */
+export function stripQuotes(text: string): string {
   if (text.length < 2) return text
   const first = text[0]
   return (first === '"' || first === "'") && first === text[text.length - 1] ? text.slice(1, -1) : text
 }
 
 /** Lexical containment, as OpenCode's `Filesystem.contains`. */
-function contains(parent: string, child: string): boolean {
+export function contains(parent: string, child: string): boolean {
   const path = relative(resolve(parent), resolve(child))
   return path === '' || (!path.startsWith('..') && !isAbsolute(path))
 }
