@@ -5,14 +5,10 @@ import type { IsolationMode, SealLanding } from './task-workspaces'
 
 /** Worktrees made while the Planner plans: as many Workers as may run at once, at most {@link MAX_WARM_WORKTREES}. */
 export const MAX_WARM_WORKTREES = 4
-/** Free worktrees the pool is topped up to when the plan arrives (its ready todos), at most (decision 091). */
-export const MAX_POOLED_WORKTREES = 8
-/** OpenCode instances booted at once by the warm-up: a new one is a second or more of CPU; two keep a 2-core machine responsive. */
-export const WARM_AT_ONCE = 2
 
-function workerSlots(concurrency: OrchestratorConfig['concurrency']): number {
+function warmWorktreesOf(concurrency: OrchestratorConfig['concurrency']): number {
   const limits = [concurrency.global, ...Object.entries(concurrency.agents).filter(([name]) => name.trim().toLowerCase() === 'worker').map(([, slots]) => slots)]
-  return Math.min(Number.MAX_SAFE_INTEGER, ...limits.filter((slots) => slots > 0))
+  return Math.min(MAX_WARM_WORKTREES, ...limits.filter((slots) => slots > 0))
 }
 
 /**
@@ -29,15 +25,12 @@ export function missionEngineSettings(config: Pick<OrchestratorConfig, 'budgets'
   isolation?: IsolationMode
   onSeal?: SealLanding
   warmWorktrees?: number
-  maxWarmWorktrees?: number
 } {
   const { budgets, continuation } = config
   return {
     ...(config.isolation !== undefined ? { isolation: config.isolation } : {}),
     ...(config.onSeal !== undefined ? { onSeal: config.onSeal } : {}),
-    ...(config.concurrency !== undefined && config.isolation !== 'none'
-      ? { warmWorktrees: Math.min(MAX_WARM_WORKTREES, workerSlots(config.concurrency)), maxWarmWorktrees: Math.min(MAX_POOLED_WORKTREES, workerSlots(config.concurrency)) }
-      : {}),
+    ...(config.concurrency !== undefined && config.isolation !== 'none' ? { warmWorktrees: warmWorktreesOf(config.concurrency) } : {}),
     budgets: {
       maxIterations: budgets.maxIterations,
       maxWallTimeMs: budgets.maxWallTimeMinutes * 60_000,

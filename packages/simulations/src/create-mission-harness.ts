@@ -84,7 +84,7 @@ export interface CreateMissionHarnessOptions {
   /** Keep bus events in `events`. Default true. */
   recordBusEvents?: boolean
   /** Worktree isolation: the workspaces port and the engine's settings for it. */
-  isolation?: Pick<CreateMissionEngineOptions, 'workspaces' | 'isolation' | 'onSeal' | 'warmWorktrees' | 'maxWarmWorktrees' | 'stopTaskWork'>
+  isolation?: Pick<CreateMissionEngineOptions, 'workspaces' | 'isolation' | 'onSeal' | 'warmWorktrees' | 'stopTaskWork'>
 }
 
 export interface MissionHarness {

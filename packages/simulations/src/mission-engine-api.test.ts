@@ -47,8 +47,6 @@ describe('mission engine API', () => {
       isolation: 'worktree',
       onSeal: 'branch',
       warmWorktrees: 4,
-      // The default Worker concurrency (global 50) is capped: 8 pooled at most when the plan arrives (decision 091).
-      maxWarmWorktrees: 8,
     })
   })
 })

@@ -30,7 +30,7 @@ function delegateOnce(harness: MissionHarness, delegations: Delegation[]) {
   return taskIds
 }
 
-function isolatedHarness(workspaces: FakeTaskWorkspaces, extra: { warmWorktrees?: number; maxWarmWorktrees?: number; onSeal?: 'branch' | 'merge' } = {}) {
+function isolatedHarness(workspaces: FakeTaskWorkspaces, extra: { warmWorktrees?: number; onSeal?: 'branch' | 'merge' } = {}) {
   return createMissionHarness({ isolation: { workspaces, isolation: 'worktree', ...extra } })
 }
 
@@ -111,24 +111,6 @@ describe('worktree isolation in the mission engine', () => {
     expect(conflicted.error?.message).toContain('Delegate a worker to resolve it')
     const text = wakeTexts(harness, rootSessionId).join('\n')
     expect(text).toContain(`its version is on ${conflicted.workspace!.branch}`)
-  })
-
-  it('tops the warm pool up to the ready todos of the plan, within the Worker concurrency, booting each folder once', async () => {
-    const workspaces = createFakeTaskWorkspaces()
-    const harness = isolatedHarness(workspaces, { warmWorktrees: 2, maxWarmWorktrees: 4 })
-    harness.host.onAgent('commander', { durationMs: 10_000, reply: 'planning' })
-    const { missionId } = await harness.startMission()
-    await harness.advance(100)
-    const warmedPaths = () => harness.host.calls.filter((call) => call.method === 'warm').map((call) => call.args[0])
-    expect(warmedPaths()).toEqual([`/fake/project/.git/orchestrator/worktrees/${missionId}/w1`, `/fake/project/.git/orchestrator/worktrees/${missionId}/w2`])
-    // Six todos, five ready (one waits for another): topped up to the cap of 4; w1 and w2 are not booted again.
-    harness.engine.setTodos(missionId, [makeTodo('t1'), makeTodo('t2'), makeTodo('t3'), makeTodo('t4'), makeTodo('t5'), makeTodo('t6', { dependsOn: ['t1'] })])
-    await harness.advance(100)
-    expect(warmedPaths()).toEqual([1, 2, 3, 4].map((slot) => `/fake/project/.git/orchestrator/worktrees/${missionId}/w${slot}`))
-    // A plan with one ready todo warms nothing new.
-    harness.engine.setTodos(missionId, [makeTodo('t1')])
-    await harness.advance(100)
-    expect(warmedPaths()).toHaveLength(4)
   })
 
   it('gives read-only roles no worktree of their own: the Reviewer reads the integration tree; isolation "none" per task is honoured', async () => {

@@ -63,11 +63,6 @@ export interface CreateMissionEngineOptions {
    */
   warmWorktrees?: number
   /**
-   * The pool is topped up to this many free worktrees (at most) when the plan arrives, as many as
-   * its ready todos: the Worker concurrency, capped (decision 091). Default `warmWorktrees`.
-   */
-  maxWarmWorktrees?: number
-  /**
    * Stops what a task left running in its worktree (the plugin: its session's background commands)
    * before the worktree is committed, merged and reused. Errors are logged; the settle goes on.
    */

@@ -10,7 +10,6 @@ import { isTaskFinal, type Task } from '../task'
 import { describeEnd } from '../words/describe-mission'
 import type { EngineContext, EngineOps } from './engine-context'
 import type { MissionEngine } from './engine-types'
-import { WARM_AT_ONCE } from '../mission-engine-settings'
 import { liveTasks, newRuntime, progressKeyOf, sessionOf, type MissionRuntime } from './mission-runtime'
 
 export type MissionCommands = Pick<
@@ -25,53 +24,24 @@ export function createMissionCommands(
   const { options, host, bus, clock, logger, rootAgent, state, persist, cancelTimer, refreshState, snapshot, requireLive, requireMission, background } = ctx
   const { promptSession, dispatch, endTask, maybeWake, evaluate, recheckRoot, stopMission, exceed, armWallTimer } = ops
 
-  /** Host warm-ups running now: at most {@link WARM_AT_ONCE}; each new OpenCode instance is a second or more of CPU. */
-  let warming = 0
-  const waitingToWarm: Array<() => void> = []
-  const warmOne = async (path: string) => {
-    if (warming >= WARM_AT_ONCE) await new Promise<void>((resolve) => waitingToWarm.push(resolve))
-    warming++
-    try {
-      await host.sessions.warm?.(path).catch((error: unknown) => logger.log('warn', 'the host did not warm a worktree', { path, error: errorMessage(error) }))
-    } finally {
-      warming--
-      waitingToWarm.shift()?.()
-    }
-  }
-  /** Worktree folders whose host instance was warmed (or is being warmed), per mission. */
-  const warmed = new WeakMap<MissionRuntime, Set<string>>()
-
   /**
-   * Pooled worktrees for the Workers to come, and the host's instance booted in each (OpenCode
-   * spends a second or more of CPU on a new folder), so isolation does not slow the fan-out: at the
-   * mission's start (while the Planner plans) and when the plan arrives (topped up to its ready todos).
+   * While the Planner plans: worktrees for the first Workers, and the host's instance booted in each
+   * (OpenCode spends about a second on a new folder), so isolation does not slow the fan-out.
    */
-  const warmWorktrees = (runtime: MissionRuntime, count: number, why: string) => {
-    const { workspaces } = options
+  const warmWorktrees = (runtime: MissionRuntime) => {
+    const { workspaces, warmWorktrees: count = 0 } = options
     if (!workspaces?.warm || count <= 0 || (options.isolation ?? 'worktree') === 'none') return
     const { record } = runtime
     background('worktree warm-up', { missionId: record.id }, async () => {
       const availability = await workspaces.availability()
       if (!availability.available || isMissionFinal(record.state)) return
       // Journaled before the worktrees exist: a mission ending meanwhile still removes them.
-      if (record.workspaces === undefined) {
-        record.workspaces = {}
-        persist(runtime)
-      }
+      record.workspaces ??= {}
+      persist(runtime)
       const paths = (await workspaces.warm?.({ missionId: record.id, count })) ?? []
-      const done = warmed.get(runtime) ?? new Set<string>()
-      warmed.set(runtime, done)
-      const fresh = paths.filter((path) => !done.has(path))
-      for (const path of fresh) done.add(path)
-      await Promise.all(fresh.map((path) => (isMissionFinal(record.state) ? undefined : warmOne(path))))
-      logger.log('info', 'worktrees warmed', { missionId: record.id, why, pooled: paths.length, booted: fresh.length })
+      await Promise.all(paths.map((path) => host.sessions.warm?.(path).catch((error: unknown) => logger.log('warn', 'the host did not warm a worktree', { path, error: errorMessage(error) }))))
+      logger.log('info', 'worktrees warmed', { missionId: record.id, count: paths.length })
     })
-  }
-
-  /** Todos a Worker could start now: pending, every dependency done, nobody on them. */
-  const readyTodos = (record: MissionRecord) => {
-    const done = new Set(record.todos.filter((todo) => todo.status === 'done').map((todo) => todo.id))
-    return record.todos.filter((todo) => todo.status === 'pending' && todo.assignee?.sessionId === undefined && todo.dependsOn.every((id) => done.has(id))).length
   }
 
   return {
@@ -116,7 +86,7 @@ export function createMissionCommands(
       armWallTimer(runtime)
       persist(runtime)
       bus.emit('mission-start', { missionId: record.id, rootSessionId: start.rootSessionId, goal: start.goal })
-      warmWorktrees(runtime, Math.min(options.warmWorktrees ?? 0, options.maxWarmWorktrees ?? Number.POSITIVE_INFINITY), 'mission start')
+      warmWorktrees(runtime)
       if (start.expectUserMessage) {
         runtime.syntheticRootMessages++
         root.promptInFlight = true
@@ -230,8 +200,6 @@ export function createMissionCommands(
       }
       runtime.record.todos = structuredClone([...todos])
       bus.emit('todo-update', { missionId, todos: structuredClone([...todos]) })
-      // The plan arrived: top the pool up to the Workers that can start now, within the Worker concurrency (decision 091).
-      warmWorktrees(runtime, Math.min(readyTodos(runtime.record), options.maxWarmWorktrees ?? options.warmWorktrees ?? 0), 'plan')
       refreshState(runtime)
       return snapshot(runtime)
     },
