@@ -24,7 +24,7 @@ const SHARED = Array.from({ length: 12 }, (_, index) => `line ${index + 1}`).joi
 const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], { cwd, encoding: 'utf8' })
 
 beforeAll(async () => {
-  ;({ model, server } = await startPluginServer({ expectTools: ['orchestrator_delegate', 'orchestrator_bg_run'], config: { permission: { bash: 'allow', edit: 'allow' } } }))
+  ;({ model, server } = await startPluginServer({ expectTools: ['orchestrator_delegate', 'orchestrator_bg_run'], config: { permission: { bash: { '*': 'allow', 'git push *': 'ask' }, edit: 'allow' } } }))
   writeFileSync(join(server.directory, 'README.md'), '# main\n')
   writeFileSync(join(server.directory, 'shared.txt'), SHARED)
   git(server.directory, 'add', '-A')
@@ -202,5 +202,27 @@ describe('a Worker in its own worktree (real OpenCode server)', () => {
     console.log(`[worktree-isolation] isolation "none": a write was lost in ${lost} of ${runs} runs`)
     git(server.directory, 'checkout', '-q', '--', 'shared.txt')
     expect(readdirSync(server.directory)).toContain('shared.txt')
+  })
+
+  it('a permission question from a Worker in its worktree (which the user\'s TUI cannot answer) is refused at once, with a notice', async () => {
+    const marker = 'wt-question'
+    commanderDelegating(marker, [{ title: 'push it' }])
+    model.addRule({
+      name: `worker:${marker}`,
+      match: { system: 'You are a Worker', marker },
+      respond: (request) => (request.lastRole === 'tool' ? { text: 'RESULT: could not push' } : { toolCalls: [bash('git push origin HEAD')] }),
+    })
+    const mark = server.events.mark()
+    const rootSessionId = await startTask(server, `${marker}: push`)
+    await until(context(), () => journalOf(server.directory, rootSessionId)?.tasks.some((task) => task.agent === 'worker' && ['completed', 'failed', 'cancelled'].includes(task.status)) === true, 60_000, 'the Worker task ended')
+    const toast = await server.events.waitFor((event) => event.type === 'tui.toast.show' && (event.properties as { title?: string }).title === "Orchestrator: a Worker's question", 30_000, { since: mark })
+    expect((toast.event.properties as { message: string }).message).toContain('asked for bash (git push origin HEAD)')
+    // The task ends with the reason, for its caller; nothing is left waiting in the worktree's instance.
+    const task = journalOf(server.directory, rootSessionId)!.tasks.find((entry) => entry.agent === 'worker')!
+    expect(task.status).toBe('cancelled')
+    expect(task.error?.message).toContain("questions from a Worker's worktree cannot reach the user")
+    const worktree = (await server.client.session.get({ sessionID: task.sessionId! })).data!.directory
+    expect(((await server.client.permission.list({ directory: worktree })).data ?? []).filter((request) => request.sessionID === task.sessionId)).toEqual([])
+    await stopMission(rootSessionId)
   })
 })

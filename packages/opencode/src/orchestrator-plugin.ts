@@ -66,6 +66,7 @@ import { createDegradedHooks, registerCommands } from './degraded-plugin'
 import { createOrchestratorTools } from './orchestrator-tools'
 import { addSessionNote } from './session-note'
 import { confinementRefusal } from './worktree-confinement'
+import { describeRefusedQuestion, worktreeQuestion, type WorktreeQuestion } from './worktree-question'
 import { createWorktreeOwners, isOrchestratorWorktree, type WorktreeOwner } from './worktree-owners'
 
 /** Ports the plugin would otherwise take from the process; tests replace them. */
@@ -450,6 +451,30 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         logger.log('error', 'could not write the resume line into the mission session', { missionId: mission.id, error: errorMessage(error) }),
       )
     }
+    /** A question a Worker asks in its worktree cannot reach the user's TUI: refused at once, with a notice (docs/decisions/084). */
+    const refuseWorktreeQuestion = async (question: WorktreeQuestion, worktree: string) => {
+      const text = describeRefusedQuestion(question, worktree)
+      logger.log('warn', 'refused a permission question from a Worker worktree (it cannot reach the user)', { sessionId: question.sessionId, permission: question.permission, worktree })
+      try {
+        const result = await input.client.postSessionIdPermissionsPermissionId({
+          path: { id: question.sessionId, permissionID: question.id },
+          body: { response: 'reject' },
+          query: { directory: worktree },
+        })
+        if (result.error !== undefined) throw new Error(JSON.stringify(result.error).slice(0, 200))
+      } catch (error) {
+        logger.log('error', 'could not refuse a permission question from a Worker worktree; the Worker waits for it', { sessionId: question.sessionId, error: errorMessage(error) })
+      }
+      await host.toast({ title: 'Orchestrator: a Worker\'s question', message: text.slice(0, 400), variant: 'warning', durationMs: 15_000 }).catch(() => undefined)
+      // OpenCode ends the Worker's turn on a refusal, mid-step: its task ends here, and its caller hears why.
+      const taskId = engine.sessionRole(question.sessionId)?.taskId
+      if (taskId !== undefined) {
+        const what = question.patterns.length > 0 ? `${question.permission} (${question.patterns.slice(0, 3).join(', ')})` : question.permission
+        await engine
+          .cancelTask(taskId, `it asked for ${what}, which needs the user's answer; questions from a Worker's worktree cannot reach the user, so it was refused (allow it in opencode.json, or delegate with isolation "none")`)
+          .catch((error: unknown) => logger.log('error', 'could not end the task after refusing its question', { taskId, error: errorMessage(error) }))
+      }
+    }
     const owner: WorktreeOwner = {
       instance,
       hooksFor: (worktree) => ({
@@ -461,7 +486,11 @@ export function createOrchestratorPlugin(dependencies: OrchestratorPluginDepende
         },
         tool: tools,
         // OpenCode publishes a worktree session's events only to the worktree's instance: they reach the engine through here.
-        event: async ({ event }) => host.dispatch(event),
+        event: async ({ event }) => {
+          host.dispatch(event)
+          const question = worktreeQuestion(event)
+          if (question) void refuseWorktreeQuestion(question, worktree)
+        },
         'chat.message': async ({ sessionID }) => steps.newTurn(sessionID),
         'tool.execute.before': (toolInput, output) => guardToolCall(toolInput, output, worktree),
         'experimental.session.compacting': async ({ sessionID }, output) => {

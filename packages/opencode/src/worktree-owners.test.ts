@@ -40,5 +40,7 @@ describe('worktree owners (one plugin function\'s registry)', () => {
     expect(isOrchestratorWorktree(`${TREE}/mission_1/integration/sub`)).toBe(true)
     expect(isOrchestratorWorktree('/repo')).toBe(false)
     expect(isOrchestratorWorktree('/repo/src/orchestrator/worktrees')).toBe(false)
+    expect(isOrchestratorWorktree('/repo/src/orchestrator/worktrees/a/b')).toBe(false)
+    expect(isOrchestratorWorktree('/srv/project.git/orchestrator/worktrees/mission_1/w1')).toBe(true)
   })
 })

@@ -71,11 +71,14 @@ export function createWorktreeOwners(): WorktreeOwners {
 }
 
 /**
- * Whether a directory is a worktree the orchestrator made (`<git-common-dir>/orchestrator/worktrees/…`).
+ * Whether a directory is a worktree the orchestrator made (`<git-common-dir>/orchestrator/worktrees/…`,
+ * the git folder being `.git` or a bare repository's `name.git`).
  * A plugin copy loaded there with no owner in this process (a second OpenCode opened on it, or an
  * instance booted after its orchestrator went away) must stay inactive: never start a mission
  * engine there, take a lock there, or write state files into it.
  */
 export function isOrchestratorWorktree(directory: string): boolean {
-  return /[/\\]orchestrator[/\\]worktrees[/\\][^/\\]+[/\\][^/\\]+/.test(resolve(directory))
+  // Below a git folder (`.git`, or a bare repository's `name.git`): a project of the user's that merely has
+  // folders named orchestrator/worktrees is not one.
+  return /[/\\][^/\\]*\.git[/\\]orchestrator[/\\]worktrees[/\\][^/\\]+[/\\][^/\\]+/.test(resolve(directory))
 }

@@ -130,7 +130,8 @@ describe('worktree isolation in the mission engine', () => {
 
     const byAgent = Object.fromEntries(creates(harness).map(({ options }) => [options.agent, options.directory]))
     const integration = `/fake/project/.git/orchestrator/worktrees/${missionId}/integration`
-    expect(byAgent).toEqual({ planner: integration, reviewer: integration, worker: undefined })
+    // The Planner reads the project folder until something is merged (here: nothing is).
+    expect(byAgent).toEqual({ planner: undefined, reviewer: integration, worker: undefined })
     expect(workspaces.calls.filter((call) => call.method === 'prepare')).toEqual([])
     // Warmed while the Planner planned: worktrees made, and the host's instance booted in each.
     expect(harness.host.calls.filter((call) => call.method === 'warm').map((call) => call.args[0])).toEqual([
@@ -179,6 +180,24 @@ describe('worktree isolation in the mission engine', () => {
     expect(workspaces.calls.filter((call) => call.method === 'settle').map((call) => call.taskId)).toEqual([base.id, dependent.id])
     const ends = harness.eventsOf('task-end').map((event) => event.task.id)
     expect(ends).toEqual([base.id, dependent.id])
+  })
+
+  it('fails a task whose worktree cannot be made, naming why, without creating its session', async () => {
+    const workspaces = createFakeTaskWorkspaces()
+    workspaces.prepare = async () => {
+      throw new Error('git worktree add failed: disk full')
+    }
+    const harness = isolatedHarness(workspaces)
+    harness.host.onAgent('commander', [delegatingTurn, { reply: 'noted' }])
+    const taskIds = delegateOnce(harness, [{ agent: 'worker', title: 'doomed' }])
+    await harness.startMission()
+    await harness.advance(2_000)
+
+    expect(harness.engine.getTask(taskIds[0]!)).toMatchObject({
+      status: 'failed',
+      error: { code: 'worktree-failed', message: "could not make the task's worktree: git worktree add failed: disk full" },
+    })
+    expect(creates(harness).filter(({ options }) => options.agent === 'worker')).toEqual([])
   })
 
   it('finishes the worktrees when the mission stops, and journals what was left', async () => {

@@ -91,6 +91,10 @@ export function createTaskLifecycle(ctx: EngineContext, ops: Pick<EngineOps, 'pr
   const workspaceFor = async (runtime: MissionRuntime, task: Task): Promise<{ workspace?: TaskWorkspace; directory?: string }> => {
     if (!workspaces) return {}
     if (!WRITING_AGENTS.has(task.agent)) {
+      // The Reviewer checks the merged result; the Planner reads it once there is one (before, the project
+      // folder holds the same files, and its warm OpenCode instance saves the Planner a cold start).
+      const merged = runtime.record.tasks.some((other) => other.settlement?.kind === 'merged')
+      if (task.agent !== 'reviewer' && !merged) return {}
       const integration = await workspaces.integration({ missionId: task.missionId })
       return integration ? { directory: integration.path } : {}
     }

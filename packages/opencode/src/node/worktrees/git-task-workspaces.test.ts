@@ -288,6 +288,16 @@ describe('createGitTaskWorkspaces', () => {
     expect(run(integrationRoot, 'rev-parse', 'HEAD')).toBe(run(repo, 'rev-parse', 'orchestrator/m1'))
   })
 
+  it('runs git without a shell, only in an absolute folder', async () => {
+    const git = createNodeGitRunner()
+    await expect(git.run(['status'], { cwd: 'relative/folder' })).rejects.toThrow(/git cwd: "relative\/folder" is not an absolute path/)
+    const repo = makeRepository()
+    // A shell would expand this; execFile hands it to git as one argument (an unknown revision).
+    const result = await git.run(['rev-parse', '--verify', '--quiet', '$(touch pwned)'], { cwd: repo })
+    expect(result.code).not.toBe(0)
+    expect(existsSync(join(repo, 'pwned'))).toBe(false)
+  })
+
   it('refuses ids that could be read as git options or escape their folder', async () => {
     const repo = makeRepository()
     const workspaces = manager(repo)
