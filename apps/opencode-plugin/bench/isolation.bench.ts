@@ -3,13 +3,18 @@
  * on two real OpenCode servers with the built plugin, one `isolation: "worktree"` (the default), one
  * `isolation: "none"`, each in a git project with a commit.
  *
- * A mission as it runs in practice: the Commander delegates the Planner (who takes PLAN_MS), then,
- * on the Planner's wake, N Workers in one message (each model call takes WORKER_MS). The worktrees
- * are made and OpenCode's instance in each booted while the Planner plans (decision 086).
+ * A mission as it runs in practice: the Commander delegates the Planner, who thinks for 2/3 of
+ * PLAN_MS, writes the plan (N independent todos, `orchestrator_todo_write`) and answers after the
+ * rest; then, on the Planner's wake, the Commander delegates N Workers in one message (each Worker's
+ * model call takes the Worker duration). The worktrees are made and OpenCode's instance in each
+ * booted while the Planner plans: at the mission's start, and topped up when the plan arrives
+ * (decisions 086, 091).
  *
- * Rows: wall (the Commander's response with the N delegations ends → its wake with every result),
- * median over rounds that alternate the two servers, and the ratio worktree ÷ none (target ≤ 1.10,
- * issue 14). `BENCH_ISOLATION_N` (default 6) and `BENCH_ISOLATION_ROUNDS` (default 3).
+ * Rows per Worker duration: wall (the Commander's response with the N delegations ends → its wake
+ * with every result), median over rounds that alternate the two servers, for isolation "none" and
+ * "worktree"; the ratio worktree ÷ none (target ≤ 1.10, issue 14); and the fixed overhead
+ * worktree − none in ms, which does not shrink with longer Workers. `BENCH_ISOLATION_N` (default 6),
+ * `BENCH_ISOLATION_ROUNDS` (default 3), `BENCH_ISOLATION_WORKER_MS` (default `1000,5000,20000`).
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
@@ -20,7 +25,7 @@ import { delegate, median, stopMission, until, type Raw, type Report } from './b
 
 const bundlePath = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const PLAN_MS = 3000
-const WORKER_MS = 1000
+const WORKER_MS = [1000, 5000, 20_000]
 const TARGET_RATIO = 1.1
 
 type Mode = 'worktree' | 'none'
@@ -49,8 +54,10 @@ const DELEGATION_RESULT = /^task_\S+ · \w+ · (completed|failed|cancelled)/
 const isDelegationReturn = (request: { lastRole?: string; toolResults: Array<{ content: string }> } | undefined) =>
   request?.lastRole === 'tool' && request.toolResults.some((result) => DELEGATION_RESULT.test(result.content))
 
-/** One mission: Planner, then `count` Workers; resolves with the fan-out's wall time. */
-async function mission(server: OpencodeServer, model: ScriptedModel, tag: string, count: number): Promise<{ wall: number; dispatch: number[]; answered: number[] }> {
+const planOf = (count: number) => ({ todos: Array.from({ length: count }, (_, index) => ({ id: `t${index + 1}`, title: `Part ${index}`, dependsOn: [] })) })
+
+/** One mission: Planner, then `count` Workers of `workerMs` each; resolves with the fan-out's wall time. */
+async function mission(server: OpencodeServer, model: ScriptedModel, tag: string, count: number, workerMs: number): Promise<{ wall: number; dispatch: number[]; answered: number[] }> {
   let returns = 0
   model.addRule({
     name: `commander:${tag}`,
@@ -63,8 +70,16 @@ async function mission(server: OpencodeServer, model: ScriptedModel, tag: string
       return returns === 1 ? { toolCalls: Array.from({ length: count }, (_, index) => delegate(index)) } : { text: 'All parts done.' }
     },
   })
-  model.addRule({ name: `planner:${tag}`, match: { system: 'You are the Planner', marker: `[${tag}]` }, respond: () => ({ text: 'Plan: the parts.', delays: { beforeFirstChunkMs: PLAN_MS } }) })
-  model.addRule({ name: `worker:${tag}`, match: { system: 'You are a Worker', marker: `[${tag}]` }, respond: () => ({ text: 'Part done.', delays: { beforeFirstChunkMs: WORKER_MS } }) })
+  const thinkMs = Math.round((PLAN_MS * 2) / 3)
+  model.addRule({
+    name: `planner:${tag}`,
+    match: { system: 'You are the Planner', marker: `[${tag}]` },
+    respond: (request) =>
+      request.lastRole === 'tool'
+        ? { text: 'Plan: the parts.', delays: { beforeFirstChunkMs: PLAN_MS - thinkMs } }
+        : { toolCalls: [{ name: 'orchestrator_todo_write', arguments: planOf(count) }], delays: { beforeFirstChunkMs: thinkMs } },
+  })
+  model.addRule({ name: `worker:${tag}`, match: { system: 'You are a Worker', marker: `[${tag}]` }, respond: () => ({ text: 'Part done.', delays: { beforeFirstChunkMs: workerMs } }) })
   const session = await server.client.session.create({ title: `bench ${tag}` })
   const sessionID = session.data!.id
   void server.client.session.command({ sessionID, command: 'task', arguments: `Run the parts. [${tag}]` })
@@ -86,34 +101,44 @@ export default async (report: Report, raw: Raw): Promise<void> => {
   if (!existsSync(bundlePath)) throw new Error(`bench: ${bundlePath} is missing; run \`pnpm build:plugin\` first`)
   const count = positive('BENCH_ISOLATION_N', 6)
   const rounds = positive('BENCH_ISOLATION_ROUNDS', 3)
+  const durations = (process.env['BENCH_ISOLATION_WORKER_MS']?.split(',') ?? WORKER_MS.map(String)).map((value) => {
+    const ms = Number(value.trim())
+    if (!Number.isInteger(ms) || ms <= 0) throw new Error('bench: BENCH_ISOLATION_WORKER_MS must list positive whole numbers of ms, e.g. 1000,5000,20000')
+    return ms
+  })
   const model = await startScriptedModel()
   const servers: Partial<Record<Mode, OpencodeServer>> = {}
-  const walls: Record<Mode, number[]> = { worktree: [], none: [] }
-  const lastDispatch: Record<Mode, number[]> = { worktree: [], none: [] }
-  const timelines: Array<{ mode: Mode; round: number; wall: number; dispatch: number[]; answered: number[] }> = []
+  const walls = new Map(durations.map((ms) => [ms, { worktree: [] as number[], none: [] as number[] }]))
+  const timelines: Array<{ mode: Mode; workerMs: number; round: number; wall: number; dispatch: number[]; answered: number[] }> = []
   try {
     servers.worktree = await startServer(model, 'worktree')
     servers.none = await startServer(model, 'none')
     // Each server's first mission pays one-off costs (agents, providers): not measured.
-    for (const mode of ['worktree', 'none'] as const) await mission(servers[mode]!, model, `${mode}-warm-up`, 2)
-    for (let round = 0; round < rounds; round++) {
-      const order: Mode[] = round % 2 === 0 ? ['worktree', 'none'] : ['none', 'worktree']
-      for (const mode of order) {
-        const result = await mission(servers[mode]!, model, `${mode}-${count}-${round}`, count)
-        walls[mode].push(result.wall)
-        lastDispatch[mode].push(result.dispatch.at(-1) ?? Number.NaN)
-        timelines.push({ mode, round, ...result })
+    for (const mode of ['worktree', 'none'] as const) await mission(servers[mode]!, model, `${mode}-warm-up`, 2, 100)
+    for (const workerMs of durations) {
+      for (let round = 0; round < rounds; round++) {
+        const order: Mode[] = round % 2 === 0 ? ['worktree', 'none'] : ['none', 'worktree']
+        for (const mode of order) {
+          const result = await mission(servers[mode]!, model, `${mode}-${count}-${workerMs}-${round}`, count, workerMs)
+          walls.get(workerMs)![mode].push(result.wall)
+          timelines.push({ mode, workerMs, round, ...result })
+        }
       }
     }
   } finally {
     for (const server of Object.values(servers)) await server.dispose().catch((error: unknown) => console.error('bench: dispose failed:', error))
     await model.close()
   }
-  report(`isolation fan-out N=${count}, ${WORKER_MS} ms/worker, after a ${PLAN_MS} ms plan: wall, isolation "none" (median of ${rounds})`, median(walls.none), 'ms')
-  report(`isolation fan-out N=${count}: wall, isolation "worktree" (median of ${rounds})`, median(walls.worktree), 'ms')
-  report(`isolation fan-out N=${count}: dispatch of the last Worker, isolation "none"`, median(lastDispatch.none), 'ms')
-  report(`isolation fan-out N=${count}: dispatch of the last Worker, isolation "worktree"`, median(lastDispatch.worktree), 'ms')
-  report(`isolation fan-out N=${count}: wall, worktree ÷ none`, median(walls.worktree) / median(walls.none), '×', TARGET_RATIO)
-  raw('isolation fan-out rounds', { count, planMs: PLAN_MS, workerMs: WORKER_MS, timelines })
-  if (process.env['BENCH_TIMELINE'] === '1') for (const line of timelines) console.log(`bench isolation: ${line.mode} round ${line.round}: wall ${line.wall} ms, dispatch ${line.dispatch.join(', ')}, answered ${line.answered.join(', ')}`)
+  for (const workerMs of durations) {
+    const { none, worktree } = walls.get(workerMs)!
+    const label = `isolation fan-out N=${count}, Workers of ${workerMs} ms after a ${PLAN_MS} ms plan`
+    report(`${label}: wall, isolation "none" (median of ${rounds})`, median(none), 'ms')
+    report(`${label}: wall, isolation "worktree" (median of ${rounds})`, median(worktree), 'ms')
+    report(`${label}: wall, worktree ÷ none`, median(worktree) / median(none), '×', TARGET_RATIO)
+    report(`${label}: fixed overhead, worktree − none`, median(worktree) - median(none), 'ms')
+  }
+  raw('isolation fan-out rounds', { count, planMs: PLAN_MS, durations, timelines })
+  if (process.env['BENCH_TIMELINE'] === '1') {
+    for (const line of timelines) console.log(`bench isolation: ${line.mode} ${line.workerMs} ms round ${line.round}: wall ${line.wall} ms, dispatch ${line.dispatch.join(', ')}, answered ${line.answered.join(', ')}`)
+  }
 }

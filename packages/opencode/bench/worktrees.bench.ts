@@ -5,7 +5,9 @@
  * - provision, new worktree: `prepare` when the pool is empty (`git worktree add` + branch), ms per Worker;
  * - provision, pooled: `prepare` of a worktree a merged task gave back (`git checkout -B` at the new
  *   integration point) — what every Worker after the first wave pays (decision 086);
- * - settle: commit the Worker's one-file change and merge it into the integration tree (`--no-ff`);
+ * - settle: commit the Worker's one-file change and merge it into the integration branch (`--no-ff`);
+ * - settle of six tasks ended at once (wall): commits in parallel, merges one at a time (decision 091);
+ * - the integration tree brought up to the merged branch when a read-only role reads it;
  * - finish: remove the mission's worktrees, per worktree.
  *
  * OpenCode's own cost for a new folder (about a second from session create to the first model
@@ -71,18 +73,29 @@ async function measure(label: string, repository: string, report: Report, raw: R
     if (settlement.kind !== 'merged') throw new Error(`task ${index} was ${settlement.kind}`)
     settles.push(ms)
   }
+  const second = []
   for (let index = 0; index < WORKERS; index++) {
     const [workspace, ms] = await timed(() => workspaces.prepare({ missionId: 'bench', taskId: `p${index}`, agent: 'worker', title: `pooled ${index}` }))
     if (!workspace) throw new Error('no pooled worktree')
     pooled.push(ms)
+    second.push(workspace)
   }
+  // A fan-out's Workers end together: settle the second wave all at once (decision 091).
+  for (const [index, workspace] of second.entries()) writeFileSync(join(workspace.path, `bench-p${index}.txt`), `${index}\n`)
+  const [together, togetherMs] = await timed(() =>
+    Promise.all(second.map((workspace, index) => workspaces.settle({ missionId: 'bench', taskId: `p${index}`, workspace, status: 'completed', title: `pooled ${index}` }))),
+  )
+  if (together.some((settlement) => settlement.kind !== 'merged')) throw new Error(`a task of the second wave was not merged: ${together.map((settlement) => settlement.kind).join(', ')}`)
+  const [, readMs] = await timed(() => workspaces.integration({ missionId: 'bench' }))
   const [, finishMs] = await timed(() => workspaces.finish({ missionId: 'bench', outcome: 'stopped', onSeal: 'branch' }))
   report(`${label}: provision, first Worker (with the integration tree)`, Math.round(fresh[0] ?? Number.NaN), 'ms')
   report(`${label}: provision, new worktree (median of the next ${WORKERS - 1})`, Math.round(median(fresh.slice(1))), 'ms')
   report(`${label}: provision, pooled worktree (median of ${WORKERS})`, Math.round(median(pooled)), 'ms')
   report(`${label}: settle, commit + merge (median of ${WORKERS})`, Math.round(median(settles)), 'ms')
+  report(`${label}: settle, ${WORKERS} tasks ended at once (wall)`, Math.round(togetherMs), 'ms')
+  report(`${label}: integration tree brought up for a reader`, Math.round(readMs), 'ms')
   report(`${label}: finish, per worktree removed`, Math.round(finishMs / (WORKERS + 1)), 'ms')
-  raw(`${label}: rounds`, { fresh, pooled, settles, finishMs })
+  raw(`${label}: rounds`, { fresh, pooled, settles, togetherMs, readMs, finishMs })
 }
 
 export default async function worktreesBench(report: Report, raw: Raw): Promise<void> {

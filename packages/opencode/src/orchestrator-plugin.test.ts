@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -194,5 +195,25 @@ describe('a copy loaded in an orchestrator worktree', () => {
     expect(recorded.logs.map((log) => log.message)).toContain(
       'an orchestrator worktree with no orchestrator in this process; this copy stays inactive (no tools, commands, agents or state files)',
     )
+  })
+
+  it('owned by the orchestrator of the same plugin function, gets its agents and turns OpenCode\'s snapshot off there only', async () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'orchestrator-plugin-')))
+    directories.push(root)
+    execFileSync('git', ['init', '-q'], { cwd: root })
+    const worktree = join(root, '.git', 'orchestrator', 'worktrees', 'm1', 'w1')
+    mkdirSync(worktree, { recursive: true })
+    const recorded: Recorded = { toasts: [], notes: [], logs: [] }
+    const plugin = createOrchestratorPlugin({ env: { HOME: root, XDG_CONFIG_HOME: join(root, 'xdg') }, processOwner: null })
+    const owner = await plugin(fakeInput(root, recorded))
+    const copy = await plugin(fakeInput(worktree, recorded))
+    const worktreeConfig: Parameters<NonNullable<Hooks['config']>>[0] = {}
+    await copy.config!(worktreeConfig)
+    expect(Object.keys(worktreeConfig.agent ?? {})).toContain('worker')
+    // The worktree's branch keeps the Worker's work: OpenCode's per-step snapshot there is redundant (decision 091).
+    expect(worktreeConfig.snapshot).toBe(false)
+    const projectConfig: Parameters<NonNullable<Hooks['config']>>[0] = {}
+    await owner.config!(projectConfig)
+    expect(projectConfig.snapshot).toBeUndefined()
   })
 })

@@ -262,6 +262,32 @@ describe('createGitTaskWorkspaces', () => {
     expect(worktreeList(repo)).toBe(8)
   })
 
+  it('settles six tasks at once, each merged once, and brings the integration checkout up only when it is read', async () => {
+    const repo = makeRepository()
+    const workspaces = manager(repo)
+    const made = await Promise.all(Array.from({ length: 6 }, (_, index) => workspaces.prepare({ missionId: 'm1', taskId: `t${index + 1}`, agent: 'worker', title: `part ${index + 1}` })))
+    made.forEach((workspace, index) => {
+      if (!workspace) throw new Error('no workspace')
+      editLine(workspace, index * 5, `line ${index * 5 + 1} by t${index + 1}`)
+    })
+    const settled = await Promise.all(
+      made.map((workspace, index) => workspaces.settle({ missionId: 'm1', taskId: `t${index + 1}`, workspace: workspace!, status: 'completed', title: `part ${index + 1}` })),
+    )
+    expect(settled.map((settlement) => settlement.kind)).toEqual(Array(6).fill('merged'))
+    // Six --no-ff merges on the integration branch, one per task, in a line.
+    expect(run(repo, 'rev-list', '--first-parent', '--merges', '--count', 'orchestrator/m1')).toBe('6')
+    const merged = run(repo, 'show', 'orchestrator/m1:a.txt')
+    for (let index = 0; index < 6; index++) expect(merged).toContain(`line ${index * 5 + 1} by t${index + 1}`)
+    // The integration worktree was not checked out per merge; reading it brings it up to the branch, clean.
+    const integrationRoot = join(repo, '.git', 'orchestrator', 'worktrees', 'm1', 'integration')
+    expect(readFileSync(join(integrationRoot, 'a.txt'), 'utf8')).not.toContain('by t6')
+    const integration = await workspaces.integration({ missionId: 'm1' })
+    expect(integration?.path).toBe(integrationRoot)
+    expect(readFileSync(join(integrationRoot, 'a.txt'), 'utf8')).toBe(`${merged}\n`)
+    expect(run(integrationRoot, 'status', '--porcelain')).toBe('')
+    expect(run(integrationRoot, 'rev-parse', 'HEAD')).toBe(run(repo, 'rev-parse', 'orchestrator/m1'))
+  })
+
   it('runs git without a shell, only in an absolute folder', async () => {
     const git = createNodeGitRunner()
     await expect(git.run(['status'], { cwd: 'relative/folder' })).rejects.toThrow(/git cwd: "relative\/folder" is not an absolute path/)

@@ -7,8 +7,12 @@
  *   <git-common-dir>/orchestrator/worktrees/<mission>/integration   branch orchestrator/<mission>
  *   <git-common-dir>/orchestrator/worktrees/<mission>/w1, w2, …     branch orchestrator/<mission>--<task> while a task runs
  *
- * The integration tree starts at the user's HEAD when the mission's first worktree is made; each
- * ended task's work is committed on its branch and merged there with `--no-ff`, one task at a time.
+ * The integration branch starts at the user's HEAD when the mission's first worktree is made; each
+ * ended task's work is committed on its branch (tasks in parallel, each in its own worktree) and
+ * merged into the integration branch without a checkout (`git merge-tree --write-tree`, then
+ * `git commit-tree` with both parents — a `--no-ff` merge — and `git update-ref` against the old
+ * value), one task at a time. The integration worktree is detached and brought up to the branch only
+ * when someone reads it (a read-only role, the mission's end): decision 091.
  * A merged (or unchanged) slot goes back to the mission's pool detached, and the next task reuses
  * the folder on a new branch at the integration point, so the host's instance for it stays warm
  * (decision 086). Commits are made by a fixed identity with hooks off; the user's config is never
@@ -55,6 +59,8 @@ const HOST_FILES = [':(exclude,glob).opencode/node_modules/**', ':(exclude,glob)
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$/
 const COMMIT = /^[0-9a-f]{7,64}$/
 const MERGE_SUBJECT = /^orchestrator: merge (\S+)/
+/** No background `gc`/maintenance from commits made in parallel worktrees: it could pack refs under a running ref update. */
+const NO_AUTO_GC = ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false'] as const
 
 export interface CreateGitTaskWorkspacesOptions {
   /** The project folder OpenCode runs in (the repository's root or a folder inside it). */
@@ -91,7 +97,11 @@ interface Slot {
 interface MissionSpace {
   missionId: string
   folder: string
-  integration?: { root: string; branch: string }
+  /**
+   * The integration worktree, detached at `synced`; merges move the branch only (decision 091).
+   * `attached`: found on the branch after a restart from an older layout; detached before the next merge.
+   */
+  integration?: { root: string; branch: string; attached?: boolean }
   slots: Map<string, Slot>
   /** Files merged into the integration branch, with the tasks that changed each, in merge order. */
   touched: Map<string, string[]>
@@ -219,7 +229,7 @@ export function createGitTaskWorkspaces(options: CreateGitTaskWorkspacesOptions)
     for (const entry of await worktreesUnder(repo, folder)) {
       const name = relative(folder, entry.path)
       if (name === 'integration') {
-        space.integration = { root: entry.path, branch }
+        space.integration = { root: entry.path, branch, ...(entry.branch === branch ? { attached: true } : {}) }
         continue
       }
       const slot: Slot = { name, root: entry.path }
@@ -242,17 +252,46 @@ export function createGitTaskWorkspaces(options: CreateGitTaskWorkspacesOptions)
     return space
   }
 
-  /** The integration tree: made at the user's HEAD on the mission's first worktree. Call inside `serial`. */
+  /**
+   * The integration branch and its worktree (detached at the branch): made at the user's HEAD on the
+   * mission's first worktree. Call inside `serial`.
+   */
   const ensureIntegration = async (repo: Repository, space: MissionSpace) => {
     if (space.integration) return space.integration
     const branch = integrationBranchOf(space.missionId)
     const root = join(space.folder, 'integration')
     const exists = (await git(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], repo.top, true)).code === 0
-    if (exists) await git(['worktree', 'add', '-q', root, branch], repo.top)
-    else await git(['worktree', 'add', '-q', '-b', branch, root, 'HEAD'], repo.top)
+    if (!exists) await git(['branch', '--no-track', branch, 'HEAD'], repo.top)
+    await git(['worktree', 'add', '-q', '--detach', root, branch], repo.top)
     space.integration = { root, branch }
     logger.log('info', 'integration worktree made', { missionId: space.missionId, path: root, branch })
     return space.integration
+  }
+
+  /** The integration branch's commit (the worktree may lag behind it until `syncIntegration`). */
+  const branchHead = async (repo: Repository, branch: string) => {
+    const head = (await git(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`], repo.top)).stdout.trim()
+    if (!COMMIT.test(head)) throw new OrchestratorError({ code: 'git-failed', message: `git rev-parse ${branch} gave ${JSON.stringify(head)}, not a commit` })
+    return head
+  }
+
+  /**
+   * Brings the integration worktree's checkout up to its branch (a plain checkout: it refuses to
+   * overwrite local changes, which are then reported by `finish`). Call inside `serial`.
+   */
+  const syncIntegration = async (space: MissionSpace) => {
+    const integration = space.integration
+    if (!integration) return
+    const checkout = await git(['checkout', '-q', '--detach', `refs/heads/${integration.branch}`], integration.root, true)
+    if (checkout.code !== 0) {
+      logger.log('warn', 'the integration worktree could not be brought up to its branch; it has local changes', {
+        missionId: space.missionId,
+        path: integration.root,
+        error: checkout.stderr.trim(),
+      })
+      return
+    }
+    delete integration.attached
   }
 
   const headOf = async (root: string) => {
@@ -328,7 +367,7 @@ export function createGitTaskWorkspaces(options: CreateGitTaskWorkspacesOptions)
     const space = await spaceOf(missionId)
     return serial(async () => {
       const integration = await ensureIntegration(repo, space)
-      const base = await headOf(integration.root)
+      const base = await branchHead(repo, integration.branch)
       let slot: Slot | undefined
       for (const candidate of space.slots.values()) {
         if (candidate.taskId !== undefined || candidate.kept !== undefined) continue
@@ -359,16 +398,19 @@ export function createGitTaskWorkspaces(options: CreateGitTaskWorkspacesOptions)
     const slot = slotOf(space, workspace)
     const branch = workspace.branch
     if (!COMMIT.test(workspace.base)) throw new OrchestratorError({ code: 'invalid-argument', message: `workspace.base: ${JSON.stringify(workspace.base)} is not a commit id.` })
+    slot.taskId = taskId
+    slot.branch = branch
+    slot.base = workspace.base
+    // Committing touches only this task's worktree, index and branch: tasks commit in parallel.
+    await git(['add', '-A', '--', '.', ...HOST_FILES], slot.root)
+    const staged = await git(['diff', '--cached', '--quiet'], slot.root, true)
+    if (staged.code === 1) {
+      await git([...IDENTITY, ...NO_AUTO_GC, 'commit', '-q', '--no-verify', '-m', `${title.split('\n')[0] ?? taskId}\n\nWork of orchestrator task ${taskId} (mission ${missionId}).`], slot.root)
+    }
+    const files = lines((await git(['diff', '--name-only', workspace.base, 'HEAD'], slot.root)).stdout)
+    const tip = files.length > 0 ? await headOf(slot.root) : workspace.base
+    // Ref updates of the integration branch, branch deletions and the pool: one task at a time.
     return serial(async () => {
-      slot.taskId = taskId
-      slot.branch = branch
-      slot.base = workspace.base
-      await git(['add', '-A', '--', '.', ...HOST_FILES], slot.root)
-      const staged = await git(['diff', '--cached', '--quiet'], slot.root, true)
-      if (staged.code === 1) {
-        await git([...IDENTITY, 'commit', '-q', '--no-verify', '-m', `${title.split('\n')[0] ?? taskId}\n\nWork of orchestrator task ${taskId} (mission ${missionId}).`], slot.root)
-      }
-      const files = lines((await git(['diff', '--name-only', workspace.base, 'HEAD'], slot.root)).stdout)
       if (files.length === 0) {
         await recycle(repo, slot)
         return { kind: 'unchanged', overlaps: [] }
@@ -379,23 +421,31 @@ export function createGitTaskWorkspaces(options: CreateGitTaskWorkspacesOptions)
         return { kind: 'kept', reason: slot.kept, branch, path: workspace.path, overlaps }
       }
       const integration = await ensureIntegration(repo, space)
-      const merge = await git(
-        [...IDENTITY, 'merge', '--no-ff', '--no-verify', '--no-edit', '-m', `orchestrator: merge ${taskId} (${title.split('\n')[0] ?? ''})`, '--end-of-options', branch],
-        integration.root,
-        true,
-      )
-      if (merge.code !== 0) {
-        const conflicted = lines((await git(['diff', '--name-only', '--diff-filter=U'], integration.root, true)).stdout)
-        await git(['merge', '--abort'], integration.root, true)
+      // A worktree on the branch (older layout, adopted) would see its branch move under its files.
+      if (integration.attached) await syncIntegration(space)
+      if (integration.attached) throw new OrchestratorError({ code: 'git-failed', message: `the integration worktree ${integration.root} has local changes and is checked out on ${integration.branch}; commit or discard them there, then end the task again.` })
+      const head = await branchHead(repo, integration.branch)
+      // A merge without a checkout: the result tree, or the conflicted files; nothing is written on a conflict.
+      const merge = await git(['merge-tree', '--write-tree', '--name-only', '--no-messages', head, tip], repo.top, true)
+      const [tree = '', ...conflictedLines] = lines(merge.stdout)
+      if (merge.code === 1) {
+        const conflicted = [...new Set(conflictedLines)]
         if (conflicted.length === 0) {
-          throw new OrchestratorError({ code: 'git-failed', message: `merging ${branch} into ${integration.branch} failed without a conflict: ${merge.stderr.trim() || merge.stdout.trim()}` })
+          throw new OrchestratorError({ code: 'git-failed', message: `merging ${branch} into ${integration.branch} failed without naming a conflicted file: ${merge.stderr.trim() || merge.stdout.trim()}` })
         }
         const withTaskIds = [...new Set(conflicted.flatMap((file) => space.touched.get(file) ?? []))].filter((id) => id !== taskId)
         slot.kept = `merge conflict in ${conflicted.join(', ')}${withTaskIds.length > 0 ? ` with ${withTaskIds.join(', ')}` : ''}; its work is on ${branch}`
         logger.log('warn', 'task merge conflicted', { missionId, taskId, files: conflicted, withTaskIds })
         return { kind: 'conflict', files: conflicted, withTaskIds, branch, overlaps }
       }
-      const commit = await headOf(integration.root)
+      if (merge.code !== 0 || !COMMIT.test(tree)) {
+        throw new OrchestratorError({ code: 'git-failed', message: `git merge-tree of ${branch} into ${integration.branch} failed (exit ${merge.code}): ${merge.stderr.trim() || merge.stdout.trim()}` })
+      }
+      const message = `orchestrator: merge ${taskId} (${title.split('\n')[0] ?? ''})`
+      const commit = (await git([...IDENTITY, 'commit-tree', tree, '-p', head, '-p', tip, '-m', message], repo.top)).stdout.trim()
+      if (!COMMIT.test(commit)) throw new OrchestratorError({ code: 'git-failed', message: `git commit-tree for ${branch} gave ${JSON.stringify(commit)}, not a commit` })
+      // Against the old value: a branch moved by anyone else meanwhile fails the update instead of being overwritten.
+      await git(['update-ref', '-m', message, `refs/heads/${integration.branch}`, commit, head], repo.top)
       for (const file of files) addTouch(space.touched, file, taskId)
       await recycle(repo, slot)
       logger.log('info', 'task merged', { missionId, taskId, files: files.length, commit, overlaps: overlaps.length })
@@ -410,7 +460,7 @@ export function createGitTaskWorkspaces(options: CreateGitTaskWorkspacesOptions)
     const space = await spaceOf(missionId)
     return serial(async () => {
       const integration = await ensureIntegration(repo, space)
-      const base = await headOf(integration.root)
+      const base = await branchHead(repo, integration.branch)
       const free = () => [...space.slots.values()].filter((slot) => slot.taskId === undefined && slot.kept === undefined)
       while (free().length < count) await addSlot(repo, space, base)
       return free().map((slot) => sessionPath(repo, slot.root))
@@ -421,7 +471,10 @@ export function createGitTaskWorkspaces(options: CreateGitTaskWorkspacesOptions)
     const found = await repository()
     if ('unavailable' in found) return undefined
     const space = await spaceOf(missionId)
-    return space.integration ? { path: sessionPath(found, space.integration.root), branch: space.integration.branch } : undefined
+    if (!space.integration) return undefined
+    // A read-only role is about to read it: bring its checkout up to the merged work (decision 091).
+    await serial(() => syncIntegration(space))
+    return { path: sessionPath(found, space.integration.root), branch: space.integration.branch }
   }
 
   const describeSlot = (repo: Repository, slot: Slot): LeftWorkspace => ({
@@ -474,6 +527,7 @@ export function createGitTaskWorkspaces(options: CreateGitTaskWorkspacesOptions)
       const hasBranch = (await git(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], repo.top, true)).code === 0
       const mergedTasks = new Set([...space.touched.values()].flat())
       if (space.integration) {
+        await syncIntegration(space)
         // Only merges change the integration tree's tracked files; untracked ones are the Reviewer's build output.
         if ((await git(['status', '--porcelain', '--untracked-files=no'], space.integration.root)).stdout.trim() === '') {
           await removeWorktree(repo, space.integration.root, true)
