@@ -7,8 +7,8 @@
  * PLAN_MS, writes the plan (N independent todos, `orchestrator_todo_write`) and answers after the
  * rest; then, on the Planner's wake, the Commander delegates N Workers in one message (each Worker's
  * model call takes the Worker duration). The worktrees are made and OpenCode's instance in each
- * booted while the Planner plans: at the mission's start, and topped up when the plan arrives
- * (decisions 086, 091).
+ * booted while the Planner plans: as many as the Worker concurrency, at most 4, at the mission's
+ * start (decision 086; a top-up when the plan arrives was tried and reverted, decision 091).
  *
  * Rows per Worker duration: wall (the Commander's response with the N delegations ends → its wake
  * with every result), median over rounds that alternate the two servers, for isolation "none" and
