@@ -1,15 +1,10 @@
-import { isAbsolute, relative, resolve } from 'node:path'
-import type { ShellConfinement } from './node'
+import { resolve } from 'node:path'
+import { landsInside, type ShellConfinement } from './node'
 
 /** File tools whose `filePath` is the file they write (OpenCode 1.18.33). */
 const FILE_WRITERS = new Set(['write', 'edit', 'multiedit'])
 /** Patch tools whose text names the files they write (`*** Update File: path`, `*** Move to: path`). */
 const PATCH_WRITERS = new Set(['patch', 'apply_patch'])
-
-function inside(boundary: string, path: string): boolean {
-  const rest = relative(boundary, path)
-  return rest === '' || (!rest.startsWith('..') && !isAbsolute(rest))
-}
 
 const outsideRefusal = (what: string, path: string, boundary: string) =>
   `Refused: ${what} ${path}, outside this task's worktree ${boundary}. Workers write only inside their own worktree (it is merged back when the task ends); use a path inside it.`
@@ -34,20 +29,20 @@ export async function confinementRefusal({ tool, args, boundary, confinement }: 
     const command = typeof args['command'] === 'string' ? args['command'] : ''
     const where = tool === 'bash' ? args['workdir'] : args['cwd']
     const cwd = typeof where === 'string' && where.length > 0 ? resolve(root, where) : root
-    if (!inside(root, cwd)) return outsideRefusal(tool === 'bash' ? 'the working directory (workdir) is' : 'the working directory (cwd) is', cwd, root)
+    if (!landsInside(root, cwd)) return outsideRefusal(tool === 'bash' ? 'the working directory (workdir) is' : 'the working directory (cwd) is', cwd, root)
     return confinement.check(command, { cwd, boundary: root })
   }
   if (FILE_WRITERS.has(tool)) {
     const filePath = args['filePath']
     if (typeof filePath !== 'string') return undefined
     const path = resolve(root, filePath)
-    return inside(root, path) ? undefined : outsideRefusal(`${tool} would change`, path, root)
+    return landsInside(root, path) ? undefined : outsideRefusal(`${tool} would change`, path, root)
   }
   if (PATCH_WRITERS.has(tool)) {
     const text = typeof args['patchText'] === 'string' ? args['patchText'] : typeof args['patch'] === 'string' ? args['patch'] : ''
     for (const match of text.matchAll(/^\*\*\* (?:Add File|Update File|Delete File|Move to): (.+)$/gm)) {
       const path = resolve(root, (match[1] ?? '').trim())
-      if (!inside(root, path)) return outsideRefusal(`${tool} would change`, path, root)
+      if (!landsInside(root, path)) return outsideRefusal(`${tool} would change`, path, root)
     }
   }
   return undefined

@@ -23,7 +23,7 @@ export { isSameProcessAlive, readProcessIdentity } from './process-identity'
 export type { ProcessIdentity } from './process-identity'
 export { acquireInstanceLock } from './instance-lock'
 export type { AcquireInstanceLockOptions, InstanceLockOwner, InstanceLockResult } from './instance-lock'
-export { createShellConfinement } from './shell-confinement'
+export { createShellConfinement, landsInside, realLanding } from './shell-confinement'
 export type { CreateShellConfinementOptions, ShellConfinement, ShellConfinementContext } from './shell-confinement'
 export { createShellPermissionAnalyzer } from './shell-permission'
 export type {

@@ -93,3 +93,29 @@ describe('shell confinement of a Worker in its worktree', () => {
     )
   })
 })
+
+describe('links inside the worktree that point out of it (a hostile repository or Worker)', () => {
+  it('refuses writes that land outside through a link, a dangling link included; writes through an inside link run', async () => {
+    const { mkdtempSync, mkdirSync, rmSync, symlinkSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const base = mkdtempSync(join(tmpdir(), 'confinement-links-'))
+    try {
+      const outside = join(base, 'main')
+      const worktree = join(base, 'wt')
+      mkdirSync(outside)
+      mkdirSync(join(worktree, 'src'), { recursive: true })
+      symlinkSync(outside, join(worktree, 'out'))
+      symlinkSync(join(outside, 'new.txt'), join(worktree, 'dangling'))
+      symlinkSync(join(worktree, 'src'), join(worktree, 'src-link'))
+      const linked = (command: string) => confinement.check(command, { cwd: worktree, boundary: worktree })
+      expect(await linked('echo x > out/f')).toContain(`the redirection writes to ${join(worktree, 'out/f')}`)
+      expect(await linked('echo x > dangling')).toContain('the redirection writes to')
+      expect(await linked('touch out/t')).toContain('`touch` writes to')
+      expect(await linked('cd out && echo x > f')).toContain('`cd` changes to')
+      expect(await linked('echo x > src-link/f && touch src/g')).toBeUndefined()
+    } finally {
+      rmSync(base, { recursive: true, force: true })
+    }
+  })
+})

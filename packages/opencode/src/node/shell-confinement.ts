@@ -1,5 +1,6 @@
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { truncateForMessage } from '@opencode-orchestrator/core'
 import type { Node as SyntaxNode } from 'web-tree-sitter'
 import { contains, loadBash, stripQuotes } from './shell-permission'
@@ -64,6 +65,42 @@ function wordsOf(command: SyntaxNode): string[] {
   return words
 }
 
+/**
+ * Where a write to `path` really lands: the nearest existing ancestor with its links followed, and a
+ * dangling link's target followed too (a write through it creates the target). A repository or a Worker
+ * can place a link inside the worktree that points out of it; a lexical check alone would let
+ * `echo x > link/f` through.
+ */
+export function realLanding(path: string): string {
+  let existing = resolve(path)
+  const rest: string[] = []
+  for (let hops = 0; hops < 64; hops++) {
+    try {
+      return join(realpathSync(existing), ...[...rest].reverse())
+    } catch {
+      try {
+        if (lstatSync(existing).isSymbolicLink()) {
+          existing = resolve(dirname(existing), readlinkSync(existing))
+          continue
+        }
+      } catch {
+        // Not there at all: look at its parent.
+      }
+      const parent = dirname(existing)
+      if (parent === existing) return resolve(path)
+      rest.push(basename(existing))
+      existing = parent
+    }
+  }
+  // A loop of links: nothing can be written through it; treat it as where it says.
+  return resolve(path)
+}
+
+/** `path` stays inside `boundary`, by its words and where it really lands (links followed). */
+export function landsInside(boundary: string, path: string): boolean {
+  return contains(boundary, path) && contains(realLanding(boundary), realLanding(path))
+}
+
 /** Creates the checker; the bash grammar (the one decision 020 pins) loads on first use. */
 export function createShellConfinement(options: CreateShellConfinementOptions = {}): ShellConfinement {
   const home = options.homeDirectory ?? homedir
@@ -79,7 +116,7 @@ export function createShellConfinement(options: CreateShellConfinementOptions = 
     if (text === '') return {}
     for (const cwd of cwds) {
       const path = resolve(cwd, text)
-      if (!contains(boundary, path)) return { outside: path }
+      if (!landsInside(boundary, path)) return { outside: path }
     }
     return {}
   }
